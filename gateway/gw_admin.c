@@ -1,1 +1,236 @@
-/* placeholder: not written yet */
+/*
+ * The admin API over linked accounts (Bearer API key): create with credentials (the manual
+ * setup path for operators who already hold them), list, get, delete. Credentials are checked
+ * against the adapter's declared fields and sealed by the vault before they are stored.
+ */
+#include "gw_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "roster/prov.h"
+#include "roster/rs_log.h"
+#include "roster/rs_token.h"
+#include "roster/rs_url.h"
+
+#define MAX_TEXT_FIELD 256
+
+struct new_account {
+    const struct prov_ops *ops;
+    const char *origin_id, *org_name, *email, *base_url;
+    const json_t *credentials;
+};
+
+static enum rs_err required_text(struct gw_req *req, const json_t *body, const char *name,
+                                 const char **out)
+{
+    const json_t *value = json_object_get(body, name);
+
+    if (!json_is_string(value) || json_string_length(value) == 0)
+        return rs_errbuf_param(&req->eb, RS_ERR_INVALID, name, "%s is required (a string)", name);
+    if (json_string_length(value) > MAX_TEXT_FIELD || strlen(json_string_value(value)) !=
+                                                          json_string_length(value))
+        return rs_errbuf_param(&req->eb, RS_ERR_INVALID, name, "%s is too long or has NUL bytes",
+                               name);
+    *out = json_string_value(value);
+    return RS_OK;
+}
+
+static enum rs_err read_new_account(struct gw_req *req, const json_t *body, struct new_account *a)
+{
+    const char *slug = NULL;
+    const json_t *base_url = json_object_get(body, "base_url");
+    enum rs_err err;
+
+    memset(a, 0, sizeof(*a));
+    if ((err = required_text(req, body, "integration", &slug)) != RS_OK)
+        return err;
+    if (!(a->ops = prov_find(slug)))
+        return rs_errbuf_param(&req->eb, RS_ERR_INVALID, "integration",
+                               "unknown integration \"%.60s\"", slug);
+    if ((err = required_text(req, body, "end_user_origin_id", &a->origin_id)) != RS_OK ||
+        (err = required_text(req, body, "end_user_organization_name", &a->org_name)) != RS_OK ||
+        (err = required_text(req, body, "end_user_email_address", &a->email)) != RS_OK)
+        return err;
+    a->credentials = json_object_get(body, "credentials");
+    if ((err = prov_check_credentials(a->ops, a->credentials, &req->eb)) != RS_OK)
+        return err;
+    if (base_url && !json_is_null(base_url)) {
+        if (!json_is_string(base_url))
+            return rs_errbuf_param(&req->eb, RS_ERR_INVALID, "base_url",
+                                   "base_url must be a string");
+        a->base_url = json_string_value(base_url);
+        if (rs_url_check_upstream(a->base_url, req->app->cfg->allow_private_upstreams,
+                                  &req->eb) != RS_OK) {
+            snprintf(req->eb.param, sizeof(req->eb.param), "base_url");
+            return RS_ERR_INVALID;
+        }
+    }
+    return RS_OK;
+}
+
+/* Seals the credentials object for account id; *out is bytea hex text ("\x…"), malloc'd. */
+static enum rs_err seal_credentials(struct gw_req *req, const char *id, const json_t *credentials,
+                                    char **out)
+{
+    char *plain = json_dumps(credentials, JSON_COMPACT | JSON_SORT_KEYS);
+    uint8_t *sealed = NULL;
+    size_t sealed_len = 0;
+    enum rs_err err = RS_ERR_NOMEM;
+
+    if (!plain)
+        goto out;
+    err = rs_vault_seal(req->app->vault, id, (const uint8_t *)plain, strlen(plain), &sealed,
+                        &sealed_len);
+    if (err != RS_OK)
+        goto out;
+    *out = malloc(2 * sealed_len + 3);
+    if (!*out) {
+        err = RS_ERR_NOMEM;
+        goto out;
+    }
+    memcpy(*out, "\\x", 2);
+    sodium_bin2hex(*out + 2, 2 * sealed_len + 1, sealed, sealed_len);
+out:
+    if (plain) {
+        sodium_memzero(plain, strlen(plain));
+        free(plain);
+    }
+    free(sealed);
+    return err;
+}
+
+#define SQL_INSERT_ACCOUNT                                                                         \
+    "INSERT INTO linked_accounts (id, organization_id, integration, end_user_origin_id, "         \
+    "end_user_organization_name, end_user_email_address, status, account_token_hash, "             \
+    "credentials, base_url, completed_at) VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, "            \
+    "'COMPLETE', decode($7, 'hex'), $8::bytea, $9, now())"
+
+static enum rs_err insert_account(struct gw_req *req, const struct new_account *a, const char *id,
+                                  const char *token)
+{
+    char hash_hex[2 * RS_TOKEN_HASH_LEN + 1], *sealed = NULL;
+    uint8_t hash[RS_TOKEN_HASH_LEN];
+    PGresult *res = NULL;
+    enum rs_err err;
+
+    rs_token_hash(token, strlen(token), hash);
+    rs_token_hash_hex(hash, hash_hex);
+    if ((err = seal_credentials(req, id, a->credentials, &sealed)) != RS_OK)
+        goto out;
+    const char *params[9] = {id,       req->org_text, a->ops->slug, a->origin_id, a->org_name,
+                             a->email, hash_hex,      sealed,       a->base_url};
+    res = rs_db_exec(req->db, SQL_INSERT_ACCOUNT, 9, params, false, true, &err);
+    if (!res && err == RS_ERR_CONFLICT)
+        rs_errbuf_param(&req->eb, err, "end_user_origin_id",
+                        "a %s linked account for this end_user_origin_id already exists",
+                        a->ops->name);
+out:
+    PQclear(res);
+    free(sealed);
+    return err;
+}
+
+void gw_handle_admin_account_create(struct gw_req *req)
+{
+    json_t *body = NULL;
+    struct new_account a;
+    struct rs_uuid uuid;
+    char id[RS_UUID_STR_LEN], token[RS_TOKEN_MAX_LEN];
+    struct rs_buf out;
+    enum rs_err err;
+
+    rs_buf_init(&out, 4096);
+    if ((err = gw_req_json_body(req, &body)) != RS_OK)
+        goto out;
+    if ((err = read_new_account(req, body, &a)) != RS_OK)
+        goto out;
+    rs_uuid_v4(&uuid);
+    rs_uuid_format(&uuid, id);
+    if ((err = rs_token_new("at", token, sizeof(token))) != RS_OK)
+        goto out;
+    if ((err = insert_account(req, &a, id, token)) != RS_OK)
+        goto out;
+    rs_log(RS_LOG_INFO, "linked account created", "account=%s integration=%s org=%s", id,
+           a.ops->slug, req->org_text);
+    err = rs_buf_appendf(&out, "{\"id\":\"%s\",\"account_token\":\"%s\",\"status\":\"COMPLETE\"}",
+                         id, token);
+out:
+    sodium_memzero(token, sizeof(token));
+    if (err == RS_OK)
+        gw_reply_json(req, 201, &out);
+    else
+        gw_reply_error(req, err);
+    rs_buf_cleanup(&out);
+    json_decref(body);
+}
+
+void gw_handle_admin_account_list(struct gw_req *req)
+{
+    gw_list_accounts(req, GW_ACCOUNT_ADMIN);
+}
+
+/* The account id of the path, validated; 404 for anything that is not a UUID. */
+static enum rs_err path_account(struct gw_req *req, char id[RS_UUID_STR_LEN])
+{
+    struct rs_uuid uuid;
+
+    if (rs_uuid_parse(req->params[0], &uuid) != RS_OK)
+        return rs_errbuf_param(&req->eb, RS_ERR_INVALID, "id", "id must be a UUID");
+    rs_uuid_format(&uuid, id);
+    return RS_OK;
+}
+
+void gw_handle_admin_account_get(struct gw_req *req)
+{
+    static const char sql[] = "SELECT " GW_ACCOUNT_COLUMNS " FROM linked_accounts la "
+                              "WHERE la.id = $1::uuid AND la.organization_id = $2::uuid";
+    char id[RS_UUID_STR_LEN];
+    const char *params[2] = {id, req->org_text};
+    struct rs_buf body;
+    PGresult *res = NULL;
+    enum rs_err err;
+
+    rs_buf_init(&body, 1 << 20);
+    if ((err = path_account(req, id)) != RS_OK)
+        goto out;
+    res = rs_db_exec(req->db, sql, 2, params, false, true, &err);
+    if (res && PQntuples(res) != 1)
+        err = rs_errbuf_set(&req->eb, RS_ERR_NOTFOUND, "no linked account with this id");
+    else if (res)
+        err = gw_render_account(res, 0, GW_ACCOUNT_ADMIN, &body);
+out:
+    if (err == RS_OK)
+        gw_reply_json(req, 200, &body);
+    else
+        gw_reply_error(req, err);
+    PQclear(res);
+    rs_buf_cleanup(&body);
+}
+
+void gw_handle_admin_account_delete(struct gw_req *req)
+{
+    /* normalized rows go with the account (ON DELETE CASCADE), credentials with its row */
+    static const char sql[] = "DELETE FROM linked_accounts WHERE id = $1::uuid "
+                              "AND organization_id = $2::uuid";
+    char id[RS_UUID_STR_LEN];
+    const char *params[2] = {id, req->org_text};
+    PGresult *res = NULL;
+    enum rs_err err;
+
+    if ((err = path_account(req, id)) != RS_OK)
+        goto out;
+    res = rs_db_exec(req->db, sql, 2, params, false, true, &err);
+    if (res && strcmp(PQcmdTuples(res), "1") != 0)
+        err = rs_errbuf_set(&req->eb, RS_ERR_NOTFOUND, "no linked account with this id");
+    if (err == RS_OK)
+        rs_log(RS_LOG_INFO, "linked account deleted", "account=%s org=%s", id, req->org_text);
+out:
+    if (err == RS_OK)
+        gw_reply_text(req, 204, "application/json", "", 0);
+    else
+        gw_reply_error(req, err);
+    PQclear(res);
+}

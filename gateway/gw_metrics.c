@@ -1,1 +1,128 @@
-/* placeholder: not written yet */
+/*
+ * Prometheus metrics: requests by route and status, a latency histogram per route, and
+ * database errors. Lock-free: relaxed atomic counters that every worker bumps.
+ */
+#include "gw_int.h"
+
+#include <inttypes.h>
+#include <stdatomic.h>
+
+#define MAX_ROUTES 64
+static const int status_codes[] = {200, 201, 204, 400, 401, 403, 404, 405, 409,
+                                   413, 414, 429, 500, 502, 503, 504, 0 /* other */};
+#define NSTATUS (sizeof(status_codes) / sizeof(status_codes[0]))
+static const int64_t bucket_us[] = {1000,   2500,   5000,   10000,   25000,  50000,
+                                    100000, 250000, 500000, 1000000, 2500000};
+#define NBUCKETS (sizeof(bucket_us) / sizeof(bucket_us[0]))
+
+static atomic_uint_fast64_t requests[MAX_ROUTES][NSTATUS];
+static atomic_uint_fast64_t latency[MAX_ROUTES][NBUCKETS + 1]; /* last: +Inf */
+static atomic_uint_fast64_t latency_sum_us[MAX_ROUTES];
+
+void gw_metrics_observe(size_t route_index, int status, int64_t duration_us)
+{
+    size_t s = NSTATUS - 1, b = NBUCKETS;
+
+    if (route_index >= MAX_ROUTES)
+        return;
+    for (size_t i = 0; i + 1 < NSTATUS; i++) {
+        if (status_codes[i] == status) {
+            s = i;
+            break;
+        }
+    }
+    for (size_t i = 0; i < NBUCKETS; i++) {
+        if (duration_us <= bucket_us[i]) {
+            b = i;
+            break;
+        }
+    }
+    atomic_fetch_add_explicit(&requests[route_index][s], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&latency[route_index][b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&latency_sum_us[route_index], (uint64_t)duration_us,
+                              memory_order_relaxed);
+}
+
+static const char *route_name(size_t index)
+{
+    size_t n;
+    const struct gw_route *routes = gw_router_routes(&n);
+
+    return index == 0 || index > n ? "unmatched" : routes[index - 1].name;
+}
+
+static enum rs_err render_requests(struct rs_buf *out, size_t nroutes)
+{
+    enum rs_err err = rs_buf_append_str(out, "# HELP roster_http_requests_total HTTP requests "
+                                             "answered, by route and status.\n"
+                                             "# TYPE roster_http_requests_total counter\n");
+
+    for (size_t r = 0; r <= nroutes && err == RS_OK; r++) {
+        for (size_t s = 0; s < NSTATUS && err == RS_OK; s++) {
+            uint64_t n = atomic_load_explicit(&requests[r][s], memory_order_relaxed);
+            char status[8];
+
+            if (n == 0)
+                continue;
+            snprintf(status, sizeof(status), "%d", status_codes[s]);
+            err = rs_buf_appendf(out,
+                                 "roster_http_requests_total{route=\"%s\",status=\"%s\"} %" PRIu64
+                                 "\n",
+                                 route_name(r), status_codes[s] ? status : "other", n);
+        }
+    }
+    return err;
+}
+
+static enum rs_err render_histogram(struct rs_buf *out, size_t r)
+{
+    uint64_t cumulative = 0;
+    enum rs_err err = RS_OK;
+    const char *name = route_name(r);
+
+    for (size_t b = 0; b <= NBUCKETS && err == RS_OK; b++) {
+        cumulative += atomic_load_explicit(&latency[r][b], memory_order_relaxed);
+        if (b < NBUCKETS)
+            err = rs_buf_appendf(out,
+                                 "roster_http_request_duration_seconds_bucket{route=\"%s\","
+                                 "le=\"%g\"} %" PRIu64 "\n",
+                                 name, (double)bucket_us[b] / 1e6, cumulative);
+        else
+            err = rs_buf_appendf(out,
+                                 "roster_http_request_duration_seconds_bucket{route=\"%s\","
+                                 "le=\"+Inf\"} %" PRIu64 "\n"
+                                 "roster_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n"
+                                 "roster_http_request_duration_seconds_count{route=\"%s\"} %" PRIu64
+                                 "\n",
+                                 name, cumulative, name,
+                                 (double)atomic_load(&latency_sum_us[r]) / 1e6, name, cumulative);
+    }
+    return err;
+}
+
+void gw_metrics_render(struct rs_buf *out)
+{
+    size_t nroutes;
+    enum rs_err err;
+
+    gw_router_routes(&nroutes);
+    if (nroutes + 1 > MAX_ROUTES)
+        nroutes = MAX_ROUTES - 1;
+    err = render_requests(out, nroutes);
+    if (err == RS_OK)
+        err = rs_buf_append_str(out, "# HELP roster_http_request_duration_seconds Time from "
+                                     "request to reply, by route.\n"
+                                     "# TYPE roster_http_request_duration_seconds histogram\n");
+    for (size_t r = 0; r <= nroutes && err == RS_OK; r++) {
+        if (atomic_load(&latency_sum_us[r]) == 0 && atomic_load(&latency[r][0]) == 0)
+            continue;
+        err = render_histogram(out, r);
+    }
+    if (err == RS_OK)
+        err = rs_buf_appendf(out,
+                             "# HELP roster_db_errors_total Failed database statements.\n"
+                             "# TYPE roster_db_errors_total counter\n"
+                             "roster_db_errors_total %" PRIu64 "\n",
+                             rs_db_error_count());
+    (void)err; /* a truncated scrape is still valid text up to the ceiling */
+}

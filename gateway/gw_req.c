@@ -1,1 +1,283 @@
-/* placeholder: not written yet */
+/*
+ * One request's life: id, limits, routing, authentication (per the route table), the handler,
+ * and the reply — including the one function that turns an enum rs_err into HTTP.
+ */
+#include "gw_int.h"
+
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <sodium.h>
+
+#include "roster/rs_log.h"
+#include "roster/rs_time.h"
+
+static atomic_uint_fast64_t request_counter;
+
+static void new_request_id(struct gw_req *req)
+{
+    static uint32_t process_tag;
+    uint64_t n = atomic_fetch_add_explicit(&request_counter, 1, memory_order_relaxed);
+
+    if (!process_tag)
+        process_tag = randombytes_random() | 1; /* benign race: any nonzero tag will do */
+    snprintf(req->id, sizeof(req->id), "%08" PRIx32 "-%" PRIu64, process_tag, n);
+}
+
+static void on_complete(struct evhttp_request *ev, void *arg)
+{
+    struct gw_worker *worker = arg;
+
+    (void)ev;
+    worker->inflight--;
+}
+
+const char *gw_req_header(struct gw_req *req, const char *name)
+{
+    return evhttp_find_header(evhttp_request_get_input_headers(req->ev), name);
+}
+
+static void log_request(struct gw_req *req, int64_t duration_us)
+{
+    char path[160];
+
+    if (!req->app->cfg->access_log)
+        return;
+    rs_log(RS_LOG_INFO, "request", "method=%s path=%s status=%d dur_us=%" PRId64 " route=%s",
+           evhttp_request_get_command(req->ev) == EVHTTP_REQ_GET ? "GET" : "OTHER",
+           rs_log_quote(req->path, path, sizeof(path)), req->status, duration_us,
+           req->route ? req->route->name : "-");
+}
+
+static void send_reply(struct gw_req *req, int status, struct evbuffer *body)
+{
+    struct evkeyvalq *headers = evhttp_request_get_output_headers(req->ev);
+    size_t route_index = 0, nroutes;
+    const struct gw_route *routes = gw_router_routes(&nroutes);
+    int64_t duration;
+
+    evhttp_add_header(headers, "X-Request-Id", req->id);
+    req->status = status;
+    evhttp_send_reply(req->ev, status, NULL, body);
+    duration = rs_time_mono_us() - req->start_us;
+    route_index = req->route ? (size_t)(req->route - routes) + 1 : 0;
+    gw_metrics_observe(route_index, status, duration);
+    log_request(req, duration);
+}
+
+static void free_buf(const void *data, size_t len, void *arg)
+{
+    (void)len;
+    (void)arg;
+    free((void *)data);
+}
+
+void gw_reply_json(struct gw_req *req, int status, struct rs_buf *body)
+{
+    struct evbuffer *out = evbuffer_new();
+    size_t len = body->len;
+    char *data = rs_buf_steal(body);
+
+    evhttp_add_header(evhttp_request_get_output_headers(req->ev), "Content-Type",
+                      "application/json");
+    if (out && data)
+        evbuffer_add_reference(out, data, len, free_buf, NULL);
+    else
+        free(data);
+    send_reply(req, status, out);
+    if (out)
+        evbuffer_free(out);
+}
+
+void gw_reply_text(struct gw_req *req, int status, const char *content_type, const char *text,
+                   size_t len)
+{
+    struct evbuffer *out = evbuffer_new();
+
+    evhttp_add_header(evhttp_request_get_output_headers(req->ev), "Content-Type", content_type);
+    if (out)
+        evbuffer_add(out, text, len);
+    send_reply(req, status, out);
+    if (out)
+        evbuffer_free(out);
+}
+
+static int status_of(enum rs_err err)
+{
+    switch (err) {
+    case RS_OK: return 200;
+    case RS_ERR_INVALID: return 400;
+    case RS_ERR_AUTH: return 401;
+    case RS_ERR_FORBIDDEN: return 403;
+    case RS_ERR_NOTFOUND: return 404;
+    case RS_ERR_METHOD: return 405;
+    case RS_ERR_CONFLICT: return 409;
+    case RS_ERR_TOOBIG: return 413;
+    case RS_ERR_RATELIMIT: return 429;
+    case RS_ERR_UPSTREAM: return 502;
+    case RS_ERR_UNAVAILABLE: return 503;
+    case RS_ERR_TIMEOUT: return 504;
+    default: return 500;
+    }
+}
+
+static const char *default_message(int status)
+{
+    switch (status) {
+    case 400: return "The request is invalid.";
+    case 401: return "Invalid or missing credentials.";
+    case 403: return "Not allowed.";
+    case 404: return "Not found.";
+    case 405: return "Method not allowed on this resource.";
+    case 409: return "Conflict.";
+    case 413: return "Request too large.";
+    case 414: return "Request URI too long.";
+    case 429: return "Too many requests.";
+    case 503: return "Service temporarily unavailable; retry shortly.";
+    default: return "Internal error.";
+    }
+}
+
+void gw_reply_error(struct gw_req *req, enum rs_err err)
+{
+    int status = status_of(err);
+    const char *message = req->eb.msg[0] ? req->eb.msg : default_message(status);
+    struct rs_buf body;
+    enum rs_err werr;
+
+    if (status >= 500) {
+        /* the detail stays in the log, with the request id the client sees */
+        if (req->eb.msg[0])
+            rs_log(RS_LOG_ERROR, "request failed", "error=%s detail=\"%s\"", rs_err_name(err),
+                   req->eb.msg);
+        message = default_message(status);
+    }
+    rs_buf_init(&body, 4096);
+    werr = rs_buf_append_str(&body, "{\"detail\":");
+    if (werr == RS_OK)
+        werr = rs_buf_append_json_str(&body, message, strlen(message));
+    if (werr == RS_OK)
+        werr = rs_buf_appendf(&body, ",\"error\":\"%s\"", rs_err_name(err));
+    if (werr == RS_OK && req->eb.param[0] && status < 500) {
+        werr = rs_buf_append_str(&body, ",\"param\":");
+        if (werr == RS_OK)
+            werr = rs_buf_append_json_str(&body, req->eb.param, strlen(req->eb.param));
+    }
+    if (werr == RS_OK)
+        werr = rs_buf_appendf(&body, ",\"request_id\":\"%s\"}", req->id);
+    if (werr != RS_OK) {
+        rs_buf_cleanup(&body);
+        gw_reply_text(req, 500, "application/json", "{\"detail\":\"Internal error.\"}", 28);
+        return;
+    }
+    if (status == 503)
+        evhttp_add_header(evhttp_request_get_output_headers(req->ev), "Retry-After", "1");
+    gw_reply_json(req, status, &body);
+}
+
+enum rs_err gw_req_json_body(struct gw_req *req, json_t **out)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(req->ev);
+    size_t len = evbuffer_get_length(in);
+    const char *bytes = (const char *)evbuffer_pullup(in, -1);
+    json_error_t jerr;
+    json_t *doc;
+
+    if (len == 0)
+        return rs_errbuf_set(&req->eb, RS_ERR_INVALID, "a JSON object body is required");
+    doc = json_loadb(bytes, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!doc)
+        return rs_errbuf_set(&req->eb, RS_ERR_INVALID, "body is not valid JSON: %s (line %d)",
+                             jerr.text, jerr.line);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        return rs_errbuf_set(&req->eb, RS_ERR_INVALID, "body must be a JSON object");
+    }
+    *out = doc;
+    return RS_OK;
+}
+
+/* Copies the decoded path of the URI into req->path; RS_ERR_INVALID if it is malformed. */
+static enum rs_err read_path(struct gw_req *req)
+{
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req->ev);
+    const char *raw = uri ? evhttp_uri_get_path(uri) : NULL;
+    const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+    char *decoded;
+    size_t len;
+
+    if (!raw || !*raw)
+        raw = "/";
+    decoded = evhttp_uridecode(raw, 0, &len);
+    if (!decoded)
+        return RS_ERR_NOMEM;
+    if (len >= sizeof(req->path) || strlen(decoded) != len) {
+        free(decoded);
+        return rs_errbuf_set(&req->eb, RS_ERR_NOTFOUND, "no such path");
+    }
+    memcpy(req->path, decoded, len + 1);
+    free(decoded);
+    if (query && evhttp_parse_query_str(query, &req->query) != 0)
+        return rs_errbuf_set(&req->eb, RS_ERR_INVALID, "malformed query string");
+    return RS_OK;
+}
+
+static void handle(struct gw_req *req)
+{
+    enum rs_err err = RS_OK;
+    const char *uri = evhttp_request_get_uri(req->ev);
+
+    if (strlen(uri) > (size_t)req->app->cfg->max_uri_bytes) {
+        rs_errbuf_set(&req->eb, RS_ERR_TOOBIG, "request URI longer than %lld bytes",
+                      (long long)req->app->cfg->max_uri_bytes);
+        gw_reply_text(req, 414, "application/json", "{\"detail\":\"Request URI too long.\"}", 35);
+        return;
+    }
+    if ((err = read_path(req)) != RS_OK)
+        goto fail;
+    req->route = gw_router_match(req, &err);
+    if (!req->route)
+        goto fail;
+    if (req->route->auth != GW_AUTH_NONE) {
+        if ((err = rs_db_ensure(req->db)) != RS_OK) {
+            rs_errbuf_set(&req->eb, err, "database unavailable");
+            goto fail;
+        }
+        if ((err = gw_auth(req, req->route->auth)) != RS_OK)
+            goto fail;
+        rs_log_set_context(req->id, req->route->auth == GW_AUTH_ACCOUNT ? req->account.id_text
+                                                                         : NULL);
+    }
+    req->route->handler(req);
+    return;
+fail:
+    gw_reply_error(req, err);
+}
+
+void gw_req_dispatch(struct evhttp_request *ev, void *arg)
+{
+    struct gw_worker *worker = arg;
+    struct gw_req *req = calloc(1, sizeof(*req));
+
+    if (!req) {
+        evhttp_send_error(ev, 503, "Out of memory");
+        return;
+    }
+    req->ev = ev;
+    req->worker = worker;
+    req->app = worker->app;
+    req->db = worker->db;
+    req->start_us = rs_time_mono_us();
+    TAILQ_INIT(&req->query);
+    new_request_id(req);
+    rs_log_set_context(req->id, NULL);
+    worker->inflight++;
+    evhttp_request_set_on_complete_cb(ev, on_complete, worker);
+    handle(req);
+    rs_log_clear_context();
+    evhttp_clear_headers(&req->query);
+    free(req);
+}

@@ -1,1 +1,112 @@
-/* placeholder: not written yet */
+/*
+ * The route table: every endpoint rosterd serves, who may call it, and its handler. Reading
+ * this table answers "where is this request authenticated" (the auth column; gw_req_dispatch
+ * enforces it before any handler runs).
+ */
+#include "gw_int.h"
+
+#include <string.h>
+
+#define GET EVHTTP_REQ_GET
+#define POST EVHTTP_REQ_POST
+#define DEL EVHTTP_REQ_DELETE
+#define HRIS "/api/hris/v1/"
+#define ADMIN "/api/admin/v1/"
+#define MODEL_ROUTES(path, kind)                                                                   \
+    {GET, HRIS path, GW_AUTH_ACCOUNT, gw_handle_list, path ".list", kind},                         \
+    {GET, HRIS path "/{id}", GW_AUTH_ACCOUNT, gw_handle_retrieve, path ".retrieve", kind}
+
+static const struct gw_route routes[] = {
+    {GET, "/healthz", GW_AUTH_NONE, gw_handle_healthz, "healthz", RS_MODEL_NONE},
+    {GET, "/readyz", GW_AUTH_NONE, gw_handle_readyz, "readyz", RS_MODEL_NONE},
+    {GET, "/metrics", GW_AUTH_NONE, gw_handle_metrics, "metrics", RS_MODEL_NONE},
+    /* before groups/{id}, which would otherwise take "types" as an id */
+    {GET, HRIS "groups/types", GW_AUTH_ACCOUNT, gw_handle_group_types, "groups.types",
+     RS_MODEL_GROUP},
+    MODEL_ROUTES("employees", RS_MODEL_EMPLOYEE),
+    MODEL_ROUTES("employments", RS_MODEL_EMPLOYMENT),
+    MODEL_ROUTES("groups", RS_MODEL_GROUP),
+    MODEL_ROUTES("teams", RS_MODEL_TEAM),
+    MODEL_ROUTES("locations", RS_MODEL_LOCATION),
+    MODEL_ROUTES("companies", RS_MODEL_COMPANY),
+    {GET, HRIS "account-details", GW_AUTH_ACCOUNT, gw_handle_account_details, "account-details",
+     RS_MODEL_NONE},
+    {GET, HRIS "linked-accounts", GW_AUTH_ORG, gw_handle_linked_accounts, "linked-accounts",
+     RS_MODEL_NONE},
+    {POST, ADMIN "linked-accounts", GW_AUTH_ORG, gw_handle_admin_account_create,
+     "admin.linked-accounts.create", RS_MODEL_NONE},
+    {GET, ADMIN "linked-accounts", GW_AUTH_ORG, gw_handle_admin_account_list,
+     "admin.linked-accounts.list", RS_MODEL_NONE},
+    {GET, ADMIN "linked-accounts/{id}", GW_AUTH_ORG, gw_handle_admin_account_get,
+     "admin.linked-accounts.get", RS_MODEL_NONE},
+    {DEL, ADMIN "linked-accounts/{id}", GW_AUTH_ORG, gw_handle_admin_account_delete,
+     "admin.linked-accounts.delete", RS_MODEL_NONE},
+};
+
+const struct gw_route *gw_router_routes(size_t *n)
+{
+    *n = sizeof(routes) / sizeof(routes[0]);
+    return routes;
+}
+
+/*
+ * Matches path against pattern segment by segment; "{id}" takes one non-empty segment.
+ * A single trailing slash on the path is accepted (Merge's docs use both forms).
+ */
+static bool path_matches(const char *pattern, char *path, const char *params[2])
+{
+    size_t nparams = 0;
+    const char *p = pattern;
+    char *s = path;
+
+    while (*p) {
+        if (strncmp(p, "{id}", 4) == 0) {
+            char *end = strchr(s, '/');
+            size_t len = end ? (size_t)(end - s) : strlen(s);
+
+            if (len == 0 || nparams == 2)
+                return false;
+            params[nparams++] = s;
+            s += len;
+            p += 4;
+            continue;
+        }
+        if (*p != *s)
+            return false;
+        p++;
+        s++;
+    }
+    if (!(*s == '\0' || (s[0] == '/' && s[1] == '\0')))
+        return false;
+    /* terminate the captures in place now that the whole path matched */
+    for (size_t i = 0; i < nparams; i++) {
+        char *end = strchr((char *)params[i], '/');
+        if (end)
+            *end = '\0';
+    }
+    return true;
+}
+
+const struct gw_route *gw_router_match(struct gw_req *req, enum rs_err *err)
+{
+    enum evhttp_cmd_type method = evhttp_request_get_command(req->ev);
+    bool path_known = false;
+    char scratch[sizeof(req->path)];
+
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        const char *params[2] = {NULL, NULL};
+
+        memcpy(scratch, req->path, sizeof(scratch));
+        if (!path_matches(routes[i].pattern, scratch, params))
+            continue;
+        path_known = true;
+        if (routes[i].method != method && !(method == EVHTTP_REQ_HEAD && routes[i].method == GET))
+            continue;
+        memcpy(req->path, scratch, sizeof(scratch));
+        req->params[0] = params[0] ? req->path + (params[0] - scratch) : NULL;
+        req->params[1] = params[1] ? req->path + (params[1] - scratch) : NULL;
+        return &routes[i];
+    }
+    *err = path_known ? RS_ERR_METHOD : RS_ERR_NOTFOUND;
+    return NULL;
+}

@@ -18,7 +18,7 @@ struct rs_db;
  * Connects with conninfo (copied; "" = libpq defaults). The session runs with timezone UTC.
  * When the database is unreachable and `lazy` is true, still returns RS_OK with a
  * disconnected handle that reconnects on first use; otherwise RS_ERR_UNAVAILABLE (detail in
- * eb, never the password).
+ * eb, never the password). A conninfo that libpq cannot parse is RS_ERR_INVALID either way.
  */
 enum rs_err rs_db_open(const char *conninfo, int connect_timeout_s, bool lazy, struct rs_db **out,
                        struct rs_errbuf *eb) RS_MUST_CHECK;

@@ -1,0 +1,223 @@
+/*
+ * Declarations shared inside gateway/: the process (app), the per-thread worker, the
+ * per-request context, and the handlers the router dispatches to.
+ */
+#ifndef ROSTER_GW_INT_H
+#define ROSTER_GW_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <pthread.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <sys/queue.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "roster/rs_buf.h"
+#include "roster/rs_config.h"
+#include "roster/rs_cursor.h"
+#include "roster/rs_db.h"
+#include "roster/rs_err.h"
+#include "roster/rs_model.h"
+#include "roster/rs_uuid.h"
+#include "roster/rs_vault.h"
+
+/* Process-wide state, read-only once the workers run. */
+struct gw_app {
+    const struct rs_config *cfg;
+    struct rs_vault *vault;
+    uint8_t cursor_key[RS_CURSOR_KEY_LEN];
+    char public_url[512];
+};
+
+/* One HTTP worker thread: its own event loop, HTTP server and database connection. */
+struct gw_worker {
+    int index;
+    const struct gw_app *app;
+    struct event_base *base;
+    struct evhttp *http;
+    struct rs_db *db;
+    pthread_t thread;
+    int inflight; /* requests received and not yet fully answered */
+};
+
+/* The linked account an X-Account-Token selected. */
+struct gw_account {
+    struct rs_uuid id;
+    char id_text[RS_UUID_STR_LEN];
+    char integration[64];
+};
+
+enum gw_auth_level { GW_AUTH_NONE, GW_AUTH_ORG, GW_AUTH_ACCOUNT };
+
+struct gw_route;
+
+/* Everything one request owns; freed when it is answered. */
+struct gw_req {
+    struct evhttp_request *ev;
+    struct gw_worker *worker;
+    const struct gw_app *app;
+    struct rs_db *db;
+    const struct gw_route *route;
+    char id[32];                 /* request id, echoed as X-Request-Id */
+    char path[512];              /* decoded path without the query */
+    const char *params[2];       /* {id} captures of the route, pointing into path */
+    struct evkeyvalq query;      /* parsed query string (repeated keys kept) */
+    int64_t start_us;
+    struct rs_uuid org;          /* set when auth >= GW_AUTH_ORG */
+    char org_text[RS_UUID_STR_LEN];
+    struct gw_account account;   /* set when auth == GW_AUTH_ACCOUNT */
+    struct rs_errbuf eb;
+    int status;
+};
+
+typedef void (*gw_handler_fn)(struct gw_req *req);
+
+struct gw_route {
+    enum evhttp_cmd_type method;
+    const char *pattern; /* "/api/hris/v1/employees/{id}"; a trailing "/" is also accepted */
+    enum gw_auth_level auth;
+    gw_handler_fn handler;
+    const char *name;    /* metrics label */
+    enum rs_model_kind model;
+};
+
+/* gw_server.c */
+/*
+ * Binds cfg->listen, runs cfg->http_workers threads until SIGTERM or SIGINT, then stops
+ * accepting, lets in-flight requests finish (up to shutdown_grace_ms) and returns.
+ */
+enum rs_err gw_server_run(const struct gw_app *app, struct rs_errbuf *eb) RS_MUST_CHECK;
+
+/* gw_seed.c */
+/*
+ * Writes a deterministic example company of n employees (with departments, cost centers,
+ * teams, locations, managers, employments, leavers, non-ASCII names) into linked account
+ * `account`, in one transaction, through the same store the sync engine uses.
+ */
+enum rs_err gw_seed_example(struct rs_db *db, const struct rs_uuid *account, int n,
+                            unsigned seed, struct rs_errbuf *eb) RS_MUST_CHECK;
+
+/* gw_router.c */
+/* Finds the route for method + path; fills req->params. NULL with *err = NOTFOUND or METHOD. */
+const struct gw_route *gw_router_match(struct gw_req *req, enum rs_err *err);
+/* Every route (for metrics labels), and their count. */
+const struct gw_route *gw_router_routes(size_t *n);
+
+/* gw_req.c */
+/* Entry point of every request (the evhttp generic callback). arg is the worker. */
+void gw_req_dispatch(struct evhttp_request *ev, void *arg);
+/* Sends a JSON body (takes the buffer's storage) with status. */
+void gw_reply_json(struct gw_req *req, int status, struct rs_buf *body);
+/* Sends a literal body with a content type. */
+void gw_reply_text(struct gw_req *req, int status, const char *content_type, const char *text,
+                   size_t len);
+/* The one place errors become HTTP: status from err, JSON body from req->eb (5xx: generic). */
+void gw_reply_error(struct gw_req *req, enum rs_err err);
+/* Header value or NULL. */
+const char *gw_req_header(struct gw_req *req, const char *name);
+/* Reads the request body as a JSON object (400 naming the problem otherwise). */
+enum rs_err gw_req_json_body(struct gw_req *req, json_t **out) RS_MUST_CHECK;
+
+/* gw_auth.c: who is calling. Fills req->org (and req->account); errors in req->eb. */
+enum rs_err gw_auth(struct gw_req *req, enum gw_auth_level level) RS_MUST_CHECK;
+
+/* gw_metrics.c */
+void gw_metrics_observe(size_t route_index, int status, int64_t duration_us);
+void gw_metrics_render(struct rs_buf *out);
+
+/* gw_health.c */
+void gw_handle_healthz(struct gw_req *req);
+void gw_handle_readyz(struct gw_req *req);
+void gw_handle_metrics(struct gw_req *req);
+
+/* gw_hris.c: the Merge-compatible read API over the normalized model. */
+void gw_handle_list(struct gw_req *req);
+void gw_handle_retrieve(struct gw_req *req);
+void gw_handle_group_types(struct gw_req *req);
+
+/* gw_query.c: query parameters of the read API, validated (400 naming the parameter). */
+#define GW_MAX_SQL_PARAMS 40
+struct gw_list_query {
+    const struct rs_model *model;
+    int page_size;             /* 1..100, default 100 */
+    bool include_deleted;      /* include_deleted_data */
+    bool include_remote_data;
+    bool has_cursor;
+    struct rs_cursor cursor;
+    uint64_t expand;           /* bit i: model->fields[i] is expanded */
+    const char *sort_column;   /* "modified_at", or "effective_date" (employments order_by) */
+    bool sort_desc;
+    char cursor_context[96];   /* what cursors of this listing are bound to */
+    struct rs_buf where;       /* " AND …" conditions on alias t, placeholders from $2 */
+    int nparams;               /* params[0] is the linked account id */
+    const char *params[GW_MAX_SQL_PARAMS];
+    char *owned[GW_MAX_SQL_PARAMS]; /* strings allocated for params, freed in cleanup */
+};
+/* Parses a list request's query for model. RS_ERR_INVALID with req->eb naming the parameter. */
+enum rs_err gw_query_parse_list(struct gw_req *req, const struct rs_model *model,
+                                struct gw_list_query *q) RS_MUST_CHECK;
+/* Parses a retrieve request's query (expand, include_remote_data, and ignored Merge flags). */
+enum rs_err gw_query_parse_retrieve(struct gw_req *req, const struct rs_model *model,
+                                    struct gw_list_query *q) RS_MUST_CHECK;
+void gw_query_cleanup(struct gw_list_query *q);
+/* Parses page_size (default 100) and cursor for listings that are not models (accounts). */
+enum rs_err gw_query_page(struct gw_req *req, const char *context, int *page_size,
+                          bool *has_cursor, struct rs_cursor *cursor) RS_MUST_CHECK;
+
+/* gw_render.c: stored rows to Merge's JSON without re-parsing what was stored. */
+struct gw_row {
+    struct rs_uuid id;
+    const char *remote_id;
+    int64_t created_us;
+    int64_t modified_us;
+    const char *normalized; /* the stored JSON object of the model's fields */
+    size_t normalized_len;
+    bool remote_was_deleted;
+    const char *remote_data; /* stored JSON array, or NULL */
+    size_t remote_data_len;
+};
+/* The columns gw_row_from_result expects, in order, for binary results. */
+#define GW_ROW_COLUMNS "t.id, t.remote_id, t.created_at, t.modified_at, t.normalized, " \
+                       "t.remote_was_deleted, t.remote_data"
+/* Reads row i of a binary-format result selected with GW_ROW_COLUMNS. */
+void gw_row_from_result(const PGresult *res, int i, struct gw_row *row);
+/* Appends the full Merge object; remote_data only when include_remote_data. */
+enum rs_err gw_render_row(const struct gw_row *row, bool include_remote_data, struct rs_buf *out)
+    RS_MUST_CHECK;
+/* The same as a new JSON object (for expansion). NULL on allocation or parse failure. */
+json_t *gw_render_row_json(const struct gw_row *row, bool include_remote_data);
+/* Appends `"key":"<ISO time>"` style values. */
+enum rs_err gw_render_time(int64_t us, struct rs_buf *out) RS_MUST_CHECK;
+
+/* gw_accounts.c: linked accounts as Merge shows them. */
+void gw_handle_account_details(struct gw_req *req);
+void gw_handle_linked_accounts(struct gw_req *req);
+/* The columns gw_render_account reads, in order (text format, alias la). */
+#define GW_ACCOUNT_COLUMNS                                                                         \
+    "la.id, la.integration, la.category, la.end_user_origin_id, la.end_user_organization_name, " \
+    "la.end_user_email_address, la.status, la.base_url, "                                        \
+    "to_char(la.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "            \
+    "to_char(la.completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "          \
+    "(extract(epoch from la.created_at) * 1000000)::int8"
+enum gw_account_view {
+    GW_ACCOUNT_LINKED,  /* an item of GET /api/hris/v1/linked-accounts */
+    GW_ACCOUNT_DETAILS, /* GET /api/hris/v1/account-details */
+    GW_ACCOUNT_ADMIN,   /* the admin API: Merge's item plus base_url and created_at */
+};
+/* Appends row i of a GW_ACCOUNT_COLUMNS result as the JSON of view. */
+enum rs_err gw_render_account(const PGresult *res, int i, enum gw_account_view view,
+                              struct rs_buf *out) RS_MUST_CHECK;
+/* The Merge-style listing of accounts of req->org, filtered by the query (shared with admin). */
+void gw_list_accounts(struct gw_req *req, enum gw_account_view view);
+
+/* gw_admin.c: the admin API (Bearer API key) over linked accounts. */
+void gw_handle_admin_account_create(struct gw_req *req);
+void gw_handle_admin_account_list(struct gw_req *req);
+void gw_handle_admin_account_get(struct gw_req *req);
+void gw_handle_admin_account_delete(struct gw_req *req);
+
+#endif

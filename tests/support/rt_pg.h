@@ -1,0 +1,31 @@
+/*
+ * Test helpers for the PostgreSQL fixture (tests/support/pg-cluster.sh, started by CTest): each
+ * test makes its own fresh database on the shared cluster, so tests never see each other's rows.
+ */
+#ifndef ROSTER_RT_PG_H
+#define ROSTER_RT_PG_H
+
+#include <stddef.h>
+
+#include "roster/rs_err.h"
+
+/* The fixture cluster's conninfo ($ROSTER_TEST_PG), or NULL when it is not set. */
+const char *rt_pg_conninfo(void);
+
+/*
+ * Creates a new, empty database with a unique name ("t_<pid>_<n>_<random>") on the fixture
+ * cluster. Writes its name to name_out and a conninfo that reaches it to conninfo_out. Returns
+ * RS_ERR_UNAVAILABLE when the cluster is unknown or unreachable, RS_ERR_INVALID when an output
+ * does not fit, RS_ERR_DB when CREATE DATABASE fails; the reason is printed on stderr.
+ */
+enum rs_err rt_pg_create_db(char *name_out, size_t name_len, char *conninfo_out,
+                            size_t conninfo_len) RS_MUST_CHECK;
+
+/* Drops a database made by rt_pg_create_db, closing its sessions; NULL or "" is a no-op. */
+void rt_pg_drop_db(const char *name);
+
+/* rt_pg_create_db, then rs_migrate_run on it. The database is dropped again on failure. */
+enum rs_err rt_pg_migrated_db(char *name_out, size_t name_len, char *conninfo_out,
+                              size_t conninfo_len) RS_MUST_CHECK;
+
+#endif
