@@ -146,7 +146,7 @@ static size_t json_escape(unsigned char c, char esc[7])
 {
     static const char hex[] = "0123456789abcdef";
     static const char short_esc[] = {['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r',
-                                     ['\t'] = 't', ['"'] = '"', ['\\'] = '\\'};
+                                     ['\t'] = 't', ['"'] = '"',  ['\\'] = '\\'};
 
     if (c < sizeof(short_esc) && short_esc[c]) {
         esc[0] = '\\';

@@ -8,14 +8,14 @@
 
 #include <sodium.h>
 
-#define CURSOR_VERSION 1
+#define CURSOR_VERSION       1
 #define CURSOR_FLAG_BACKWARD 0x01
 /* version | flags | sort_us (8, big-endian) | id (16): what the MAC covers besides the context */
 #define CURSOR_BODY_LEN (1 + 1 + 8 + 16)
 /* 128 bits of tag is plenty against forgery online, and keeps cursors short. */
-#define CURSOR_MAC_LEN 16
-#define CURSOR_RAW_LEN (CURSOR_BODY_LEN + CURSOR_MAC_LEN)
-#define CURSOR_B64 sodium_base64_VARIANT_URLSAFE_NO_PADDING
+#define CURSOR_MAC_LEN  16
+#define CURSOR_RAW_LEN  (CURSOR_BODY_LEN + CURSOR_MAC_LEN)
+#define CURSOR_B64      sodium_base64_VARIANT_URLSAFE_NO_PADDING
 #define CURSOR_ALPHABET "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 /* 42 bytes are exactly 56 base64 characters: no padding bits, so no two texts decode alike. */
 #define CURSOR_TEXT_LEN ((CURSOR_RAW_LEN * 4 + 2) / 3)

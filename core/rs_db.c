@@ -136,8 +136,10 @@ static enum rs_err connect_now(struct rs_db *db, struct rs_errbuf *eb)
     rs_log_quote(message, quoted, sizeof(quoted));
     rs_log(RS_LOG_ERROR, "database connection failed", "host=%s dbname=%s error=%s", host, dbname,
            quoted);
-    return rs_errbuf_set(eb, RS_ERR_UNAVAILABLE, "cannot connect to PostgreSQL (host=%s dbname=%s)",
-                         host, dbname);
+    /* libpq's connection errors name the server and the reason, never the password. */
+    return rs_errbuf_set(eb, RS_ERR_UNAVAILABLE,
+                         "cannot connect to PostgreSQL (host=%s dbname=%s): %s", host, dbname,
+                         message);
 }
 
 void rs_db_free(struct rs_db *db)

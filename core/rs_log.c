@@ -185,8 +185,7 @@ static void line_append_ts(struct log_line *line)
 }
 
 /* The caller's pairs are verbatim, except that control characters cannot split the line. */
-static void line_append_kv(struct log_line *line, const char *kv_fmt, va_list ap)
-    RS_PRINTF(2, 0);
+static void line_append_kv(struct log_line *line, const char *kv_fmt, va_list ap) RS_PRINTF(2, 0);
 
 static void line_append_kv(struct log_line *line, const char *kv_fmt, va_list ap)
 {

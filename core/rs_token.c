@@ -8,7 +8,7 @@
 
 #include <sodium.h>
 
-#define TOKEN_PREFIX_MAX 8
+#define TOKEN_PREFIX_MAX   8
 #define TOKEN_RANDOM_BYTES 32
 
 enum rs_err rs_token_new(const char *prefix, char *out, size_t outlen)

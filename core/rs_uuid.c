@@ -30,8 +30,8 @@ void rs_uuid_v5(const struct rs_uuid *ns, const char *name, size_t name_len, str
     int ok;
 
     ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) &&
-         EVP_DigestUpdate(ctx, ns->b, sizeof(ns->b)) &&
-         EVP_DigestUpdate(ctx, name, name_len) && EVP_DigestFinal_ex(ctx, digest, NULL);
+         EVP_DigestUpdate(ctx, ns->b, sizeof(ns->b)) && EVP_DigestUpdate(ctx, name, name_len) &&
+         EVP_DigestFinal_ex(ctx, digest, NULL);
     EVP_MD_CTX_free(ctx);
     /*
      * Only a failed allocation of a digest context gets here. The contract has no error

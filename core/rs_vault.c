@@ -9,14 +9,14 @@
 
 #include <sodium.h>
 
-#define VAULT_KEY_LEN crypto_aead_xchacha20poly1305_ietf_KEYBYTES
-#define VAULT_KEYID_LEN 8
-#define VAULT_MAGIC "RV1"
-#define VAULT_MAGIC_LEN 3
-#define VAULT_NONCE_LEN crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
-#define VAULT_TAG_LEN crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define VAULT_KEY_LEN      crypto_aead_xchacha20poly1305_ietf_KEYBYTES
+#define VAULT_KEYID_LEN    8
+#define VAULT_MAGIC        "RV1"
+#define VAULT_MAGIC_LEN    3
+#define VAULT_NONCE_LEN    crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define VAULT_TAG_LEN      crypto_aead_xchacha20poly1305_ietf_ABYTES
 #define VAULT_B64_ALPHABET "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
-#define VAULT_HEADER_LEN (VAULT_MAGIC_LEN + VAULT_KEYID_LEN + VAULT_NONCE_LEN)
+#define VAULT_HEADER_LEN   (VAULT_MAGIC_LEN + VAULT_KEYID_LEN + VAULT_NONCE_LEN)
 /*
  * Key ids are BLAKE2b of the key keyed with this fixed label: stored next to every ciphertext,
  * so it must never change. The label keeps the id unrelated to any other hash of the key.
@@ -60,8 +60,8 @@ static void compute_key_id(const uint8_t *key, uint8_t key_id[VAULT_KEYID_LEN])
 {
     uint8_t hash[crypto_generichash_BYTES];
 
-    crypto_generichash(hash, sizeof(hash), key, VAULT_KEY_LEN,
-                       (const uint8_t *)VAULT_KEYID_LABEL, strlen(VAULT_KEYID_LABEL));
+    crypto_generichash(hash, sizeof(hash), key, VAULT_KEY_LEN, (const uint8_t *)VAULT_KEYID_LABEL,
+                       strlen(VAULT_KEYID_LABEL));
     memcpy(key_id, hash, VAULT_KEYID_LEN);
 }
 

@@ -267,17 +267,15 @@ static enum rs_err render_page(struct gw_req *req, const struct gw_list_query *q
     return err == RS_OK ? rs_buf_append_str(out, "]}") : err;
 }
 
-void gw_handle_list(struct gw_req *req)
+enum rs_err gw_hris_list(struct gw_req *req, const struct rs_model *model, struct rs_buf *out)
 {
-    const struct rs_model *model = rs_model_get(req->route->model);
     struct gw_list_query q;
-    struct rs_buf sql, body;
+    struct rs_buf sql;
     PGresult *res = NULL;
     enum rs_err err;
     bool descending;
 
     rs_buf_init(&sql, 512 * 1024);
-    rs_buf_init(&body, 256 << 20);
     if ((err = gw_query_parse_list(req, model, &q)) != RS_OK)
         goto out;
     descending = q.sort_desc != (q.has_cursor && q.cursor.backward);
@@ -286,40 +284,52 @@ void gw_handle_list(struct gw_req *req)
     res = rs_db_exec(req->db, sql.data, q.nparams, q.params, true, true, &err);
     if (!res)
         goto out;
-    err = render_page(req, &q, res, &body);
+    err = render_page(req, &q, res, out);
 out:
-    if (err == RS_OK)
-        gw_reply_json(req, 200, &body);
-    else
-        gw_reply_error(req, err);
     PQclear(res);
     gw_query_cleanup(&q);
     rs_buf_cleanup(&sql);
-    rs_buf_cleanup(&body);
+    return err;
 }
 
-void gw_handle_retrieve(struct gw_req *req)
+static void reply(struct gw_req *req, enum rs_err err, struct rs_buf *body)
 {
-    const struct rs_model *model = rs_model_get(req->route->model);
+    if (err == RS_OK)
+        gw_reply_json(req, 200, body);
+    else
+        gw_reply_error(req, err);
+    rs_buf_cleanup(body);
+}
+
+void gw_handle_list(struct gw_req *req)
+{
+    struct rs_buf body;
+
+    rs_buf_init(&body, 256 << 20);
+    reply(req, gw_hris_list(req, rs_model_get(req->route->model), &body), &body);
+}
+
+enum rs_err gw_hris_retrieve(struct gw_req *req, const struct rs_model *model, const char *id_text,
+                             struct rs_buf *out)
+{
     struct gw_list_query q;
-    struct rs_buf sql, body;
+    struct rs_buf sql;
     struct rs_uuid id;
-    char id_text[RS_UUID_STR_LEN];
+    char id_canonical[RS_UUID_STR_LEN];
     const char *params[2];
     PGresult *res = NULL;
     enum rs_err err;
     int order[1] = {0};
 
     rs_buf_init(&sql, 4096);
-    rs_buf_init(&body, 64 << 20);
     if ((err = gw_query_parse_retrieve(req, model, &q)) != RS_OK)
         goto out;
-    if (rs_uuid_parse(req->params[0], &id) != RS_OK) {
+    if (rs_uuid_parse(id_text, &id) != RS_OK) {
         err = rs_errbuf_param(&req->eb, RS_ERR_INVALID, "id", "id must be a UUID");
         goto out;
     }
     params[0] = req->account.id_text;
-    params[1] = rs_uuid_format(&id, id_text);
+    params[1] = rs_uuid_format(&id, id_canonical);
     err = rs_buf_appendf(&sql,
                          "SELECT t.id, t.remote_id, t.created_at, t.modified_at, t.normalized, "
                          "t.remote_was_deleted, %s FROM %s t WHERE t.linked_account_id = $1::uuid "
@@ -334,16 +344,21 @@ void gw_handle_retrieve(struct gw_req *req)
         err = rs_errbuf_set(&req->eb, RS_ERR_NOTFOUND, "no %s with this id", model->name);
         goto out;
     }
-    err = render_rows(req, &q, res, order, 1, &body);
+    err = render_rows(req, &q, res, order, 1, out);
 out:
-    if (err == RS_OK)
-        gw_reply_json(req, 200, &body);
-    else
-        gw_reply_error(req, err);
     PQclear(res);
     gw_query_cleanup(&q);
     rs_buf_cleanup(&sql);
-    rs_buf_cleanup(&body);
+    return err;
+}
+
+void gw_handle_retrieve(struct gw_req *req)
+{
+    struct rs_buf body;
+
+    rs_buf_init(&body, 64 << 20);
+    reply(req, gw_hris_retrieve(req, rs_model_get(req->route->model), req->params[0], &body),
+          &body);
 }
 
 void gw_handle_group_types(struct gw_req *req)

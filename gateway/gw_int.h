@@ -134,7 +134,15 @@ void gw_handle_healthz(struct gw_req *req);
 void gw_handle_readyz(struct gw_req *req);
 void gw_handle_metrics(struct gw_req *req);
 
-/* gw_hris.c: the Merge-compatible read API over the normalized model. */
+/*
+ * gw_hris.c: the Merge-compatible read API over the normalized model. gw_hris_list and
+ * gw_hris_retrieve need only req->db, app, account, query and eb (no socket), so integration
+ * tests call them directly; the handlers wrap them into replies.
+ */
+enum rs_err gw_hris_list(struct gw_req *req, const struct rs_model *model, struct rs_buf *out)
+    RS_MUST_CHECK;
+enum rs_err gw_hris_retrieve(struct gw_req *req, const struct rs_model *model, const char *id,
+                             struct rs_buf *out) RS_MUST_CHECK;
 void gw_handle_list(struct gw_req *req);
 void gw_handle_retrieve(struct gw_req *req);
 void gw_handle_group_types(struct gw_req *req);

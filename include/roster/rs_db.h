@@ -31,7 +31,10 @@ void rs_db_set_retry_interval(struct rs_db *db, int64_t ms);
  * was lost. Returns RS_OK or RS_ERR_UNAVAILABLE.
  */
 enum rs_err rs_db_ensure(struct rs_db *db) RS_MUST_CHECK;
-/* True when the last statement or ping succeeded and the connection is up. */
+/*
+ * True when the connection is up: established, and not found lost by a statement or ping since
+ * (a statement that fails for its own reasons, e.g. a unique violation, does not clear it).
+ */
 bool rs_db_is_up(const struct rs_db *db);
 /* Runs `SELECT 1` (reconnecting if needed). RS_OK or RS_ERR_UNAVAILABLE. */
 enum rs_err rs_db_ping(struct rs_db *db) RS_MUST_CHECK;

@@ -133,6 +133,7 @@ static void test_json_ceiling_is_atomic(void **state)
     assert_string_equal(buf.data, "{\"a\\nb\\nc\"");
     assert_int_equal(rs_buf_append_json_str(&buf, "x", 1), RS_ERR_TOOBIG);
     assert_string_equal(buf.data, "{\"a\\nb\\nc\"");
+    assert_int_equal(buf.len, 10);
     rs_buf_cleanup(&buf);
 }
 
@@ -168,14 +169,16 @@ static void test_json_utf8(void **state)
                "\"h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80\"");
     check_json("\xef\xbf\xbf\xf4\x8f\xbf\xbf", 7, "\"\xef\xbf\xbf\xf4\x8f\xbf\xbf\"");
     /* anything else becomes U+FFFD, one per bad byte, and the JSON stays valid */
-    check_json("a\xff" "b", 3, "\"a\\ufffdb\"");
-    check_json("\xc0\x80", 2, "\"\\ufffd\\ufffd\"");             /* overlong NUL */
-    check_json("\xe0\x80\xaf", 3, "\"\\ufffd\\ufffd\\ufffd\"");    /* overlong '/' */
-    check_json("\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\"");    /* surrogate */
+    check_json("a\xff"
+               "b",
+               3, "\"a\\ufffdb\"");
+    check_json("\xc0\x80", 2, "\"\\ufffd\\ufffd\"");                       /* overlong NUL */
+    check_json("\xe0\x80\xaf", 3, "\"\\ufffd\\ufffd\\ufffd\"");            /* overlong '/' */
+    check_json("\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\"");            /* surrogate */
     check_json("\xf4\x90\x80\x80", 4, "\"\\ufffd\\ufffd\\ufffd\\ufffd\""); /* > U+10FFFF */
-    check_json("x\xe2\x82", 3, "\"x\\ufffd\\ufffd\"");            /* cut at the end */
-    check_json("\xe2\x82x", 3, "\"\\ufffd\\ufffdx\"");            /* cut in the middle */
-    check_json("\x80", 1, "\"\\ufffd\"");                         /* lone continuation */
+    check_json("x\xe2\x82", 3, "\"x\\ufffd\\ufffd\"");                     /* cut at the end */
+    check_json("\xe2\x82x", 3, "\"\\ufffd\\ufffdx\"");                     /* cut in the middle */
+    check_json("\x80", 1, "\"\\ufffd\"");                                  /* lone continuation */
 }
 
 int main(void)

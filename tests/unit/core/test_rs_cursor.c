@@ -11,10 +11,10 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#define CONTEXT "0f8fad5b-d9cb-469f-a165-70867728950e/employees"
-#define RAW_LEN 42
+#define CONTEXT  "0f8fad5b-d9cb-469f-a165-70867728950e/employees"
+#define RAW_LEN  42
 #define TEXT_LEN 56
-#define B64URL sodium_base64_VARIANT_URLSAFE_NO_PADDING
+#define B64URL   sodium_base64_VARIANT_URLSAFE_NO_PADDING
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -150,9 +150,8 @@ static void test_tampered_bytes(void **state)
 
     (void)state;
     rs_cursor_encode(&cur, CONTEXT, key, text);
-    assert_int_equal(sodium_base642bin(raw, sizeof(raw), text, TEXT_LEN, NULL, &raw_len, NULL,
-                                       B64URL),
-                     0);
+    assert_int_equal(
+        sodium_base642bin(raw, sizeof(raw), text, TEXT_LEN, NULL, &raw_len, NULL, B64URL), 0);
     assert_int_equal(raw_len, RAW_LEN);
     assert_int_equal(raw[0], 1); /* version */
     for (size_t i = 0; i < RAW_LEN; i++) {
@@ -227,7 +226,15 @@ static void test_wrong_lengths(void **state)
 static void test_garbage(void **state)
 {
     static const char *const garbage[] = {
-        "", "A", "null", "0", "-1", "!!!!", "AAAA", "%00", "\n",
+        "",
+        "A",
+        "null",
+        "0",
+        "-1",
+        "!!!!",
+        "AAAA",
+        "%00",
+        "\n",
         "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", /* 56 chars, bad MAC */
         "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==", /* padded */
         "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA+/A", /* standard alphabet */
@@ -259,9 +266,8 @@ static void test_standard_alphabet_refused(void **state)
             break;
         assert_true(tries < 1000);
     }
-    assert_int_equal(sodium_base642bin(raw, sizeof(raw), text, TEXT_LEN, NULL, &raw_len, NULL,
-                                       B64URL),
-                     0);
+    assert_int_equal(
+        sodium_base642bin(raw, sizeof(raw), text, TEXT_LEN, NULL, &raw_len, NULL, B64URL), 0);
     sodium_bin2base64(standard, sizeof(standard), raw, RAW_LEN,
                       sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
     assert_string_not_equal(standard, text);

@@ -101,16 +101,16 @@ static void test_line_format(void **state)
     rs_log_set_context("req 2\"x", NULL); /* a client-chosen id cannot break the line */
     rs_log(RS_LOG_WARN, "m", "%s", "");
     rs_log_clear_context();
-    rs_log(RS_LOG_INFO, "two\nlines", "k=%s", "a\nb\rc"); /* one line whatever callers pass */
+    rs_log(RS_LOG_INFO, "two\nlines", "k=%s",
+           "a\nb\rc\x1f\x7f"); /* one line whatever callers pass */
     capture_end();
     assert_int_equal(line_count, 4);
     assert_string_equal(after_timestamp(lines[0]),
                         "level=info msg=\"sync finished\" provider=bamboohr rows=42");
-    assert_string_equal(after_timestamp(lines[1]),
-                        "level=error msg=\"say \\\"hi\\\"\" req=req-1 "
-                        "account=0f8fad5b-d9cb-469f-a165-70867728950e");
+    assert_string_equal(after_timestamp(lines[1]), "level=error msg=\"say \\\"hi\\\"\" req=req-1 "
+                                                   "account=0f8fad5b-d9cb-469f-a165-70867728950e");
     assert_string_equal(after_timestamp(lines[2]), "level=warn msg=\"m\" req=\"req 2\\\"x\"");
-    assert_string_equal(after_timestamp(lines[3]), "level=info msg=\"two\\nlines\" k=a?b?c");
+    assert_string_equal(after_timestamp(lines[3]), "level=info msg=\"two\\nlines\" k=a?b?c??");
 }
 
 static int count_calls;

@@ -138,9 +138,12 @@ static void test_equal(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_v5_vectors),      cmocka_unit_test(test_v5_uses_length_not_nul),
-        cmocka_unit_test(test_v4),              cmocka_unit_test(test_parse_and_format),
-        cmocka_unit_test(test_parse_invalid),   cmocka_unit_test(test_equal),
+        cmocka_unit_test(test_v5_vectors),
+        cmocka_unit_test(test_v5_uses_length_not_nul),
+        cmocka_unit_test(test_v4),
+        cmocka_unit_test(test_parse_and_format),
+        cmocka_unit_test(test_parse_invalid),
+        cmocka_unit_test(test_equal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

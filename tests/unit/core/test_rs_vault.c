@@ -12,12 +12,12 @@
 #include <sodium.h>
 
 /* base64 of the bytes 0x00..0x1f */
-#define KEY_B64 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+#define KEY_B64       "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 #define KEY_B64_NOPAD "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
 /* base64 of 32 zero bytes */
 #define ZERO_KEY_B64 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
-#define AAD "0f8fad5b-d9cb-469f-a165-70867728950e"
-#define OVERHEAD (3 + 8 + 24 + 16)
+#define AAD          "0f8fad5b-d9cb-469f-a165-70867728950e"
+#define OVERHEAD     (3 + 8 + 24 + 16)
 
 static struct rs_vault *vault_ok(const char *b64)
 {
@@ -53,17 +53,18 @@ static void test_bad_master_keys(void **state)
 {
     static const char *const bad[] = {
         "",
-        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==",     /* 31 bytes */
-        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8g",     /* 33 bytes */
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==", /* 31 bytes */
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8g", /* 33 bytes */
         "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
         "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n",   /* trailing newline */
-        " AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",   /* leading space */
+        " AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",    /* leading space */
         "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8==",    /* extra padding */
         "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=AAAA", /* junk after padding */
-        "-_________________________________________8=", /* URL-safe alphabet */
+        "-_________________________________________8=",     /* URL-safe alphabet */
         "not base64 at all!",
-        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh\xff=", /* not ASCII */
-        "0123456789abcdef0123456789abcdef", /* 32 characters is not 32 bytes */
+        "\xff"
+        "AECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", /* not ASCII */
+        "0123456789abcdef0123456789abcdef",            /* 32 characters is not 32 bytes */
     };
     struct rs_vault *vault = NULL;
     struct rs_errbuf eb;
@@ -97,9 +98,9 @@ static void test_seal_open(void **state)
     size_t plain_len = 0;
 
     (void)state;
-    assert_int_equal(rs_vault_seal(vault, AAD, (const uint8_t *)secret, strlen(secret), &sealed,
-                                   &sealed_len),
-                     RS_OK);
+    assert_int_equal(
+        rs_vault_seal(vault, AAD, (const uint8_t *)secret, strlen(secret), &sealed, &sealed_len),
+        RS_OK);
     assert_int_equal(sealed_len, strlen(secret) + OVERHEAD);
     assert_memory_equal(sealed, "RV1", 3);
     assert_memory_equal(sealed + 3, "\x4d\x6c\xfa\xa5\xc7\xfc\xe9\x86", 8); /* key id */
@@ -109,9 +110,9 @@ static void test_seal_open(void **state)
     assert_string_equal((const char *)plain, secret); /* NUL-terminated */
     rs_vault_free_plain(plain);
     /* a fresh nonce every time */
-    assert_int_equal(rs_vault_seal(vault, AAD, (const uint8_t *)secret, strlen(secret), &sealed2,
-                                   &sealed2_len),
-                     RS_OK);
+    assert_int_equal(
+        rs_vault_seal(vault, AAD, (const uint8_t *)secret, strlen(secret), &sealed2, &sealed2_len),
+        RS_OK);
     assert_int_equal(sealed2_len, sealed_len);
     assert_memory_not_equal(sealed + 11, sealed2 + 11, 24);
     assert_memory_not_equal(sealed + 35, sealed2 + 35, sealed_len - 35);
@@ -130,8 +131,7 @@ static void test_seal_open_empty(void **state)
     size_t plain_len = 99;
 
     (void)state;
-    assert_int_equal(rs_vault_seal(vault, "", (const uint8_t *)"", 0, &sealed, &sealed_len),
-                     RS_OK);
+    assert_int_equal(rs_vault_seal(vault, "", (const uint8_t *)"", 0, &sealed, &sealed_len), RS_OK);
     assert_int_equal(sealed_len, OVERHEAD);
     assert_int_equal(rs_vault_open(vault, "", sealed, sealed_len, &plain, &plain_len), RS_OK);
     assert_int_equal(plain_len, 0);
@@ -158,9 +158,8 @@ static void test_tamper_each_byte(void **state)
     size_t sealed_len = 0;
 
     (void)state;
-    assert_int_equal(rs_vault_seal(vault, AAD, (const uint8_t *)"token-123", 9, &sealed,
-                                   &sealed_len),
-                     RS_OK);
+    assert_int_equal(
+        rs_vault_seal(vault, AAD, (const uint8_t *)"token-123", 9, &sealed, &sealed_len), RS_OK);
     for (size_t i = 0; i < sealed_len; i++) {
         for (int bit = 0; bit < 8; bit++) {
             sealed[i] ^= (uint8_t)(1 << bit);
