@@ -9,10 +9,22 @@
 
 #include "roster/rs_time.h"
 
-#define F(n, t) {n, t, RS_MODEL_NONE, NULL}
-#define FC(n, t, c) {n, t, RS_MODEL_NONE, c}
-#define REF(n, m, c) {n, RS_FT_REF, m, c}
-#define REFS(n, m, c) {n, RS_FT_REFS, m, c}
+#define F(n, t)                                                                                    \
+    {                                                                                              \
+        n, t, RS_MODEL_NONE, NULL                                                                  \
+    }
+#define FC(n, t, c)                                                                                \
+    {                                                                                              \
+        n, t, RS_MODEL_NONE, c                                                                     \
+    }
+#define REF(n, m, c)                                                                               \
+    {                                                                                              \
+        n, RS_FT_REF, m, c                                                                         \
+    }
+#define REFS(n, m, c)                                                                              \
+    {                                                                                              \
+        n, RS_FT_REFS, m, c                                                                        \
+    }
 
 static const struct rs_field employee_fields[] = {
     FC("employee_number", RS_FT_STRING, "employee_number"),
@@ -72,10 +84,14 @@ static const struct rs_field team_fields[] = {
 };
 
 static const struct rs_field location_fields[] = {
-    F("name", RS_FT_STRING),         F("phone_number", RS_FT_STRING),
-    F("street_1", RS_FT_STRING),     F("street_2", RS_FT_STRING),
-    F("city", RS_FT_STRING),         F("state", RS_FT_STRING),
-    F("zip_code", RS_FT_STRING),     F("country", RS_FT_STRING),
+    F("name", RS_FT_STRING),
+    F("phone_number", RS_FT_STRING),
+    F("street_1", RS_FT_STRING),
+    F("street_2", RS_FT_STRING),
+    F("city", RS_FT_STRING),
+    F("state", RS_FT_STRING),
+    F("zip_code", RS_FT_STRING),
+    F("country", RS_FT_STRING),
     FC("location_type", RS_FT_STRING, "location_type"),
 };
 
@@ -85,7 +101,10 @@ static const struct rs_field company_fields[] = {
     F("eins", RS_FT_STRINGS),
 };
 
-#define MODEL(k, n, p, pre, f) {k, n, "hris." n, p, pre, f, sizeof(f) / sizeof(f[0])}
+#define MODEL(k, n, p, pre, f)                                                                     \
+    {                                                                                              \
+        k, n, "hris." n, p, pre, f, sizeof(f) / sizeof(f[0])                                       \
+    }
 
 static const struct rs_model models[RS_MODEL_COUNT] = {
     MODEL(RS_MODEL_EMPLOYEE, "Employee", "employees", "employee", employee_fields),
@@ -163,7 +182,8 @@ static enum rs_err render_array(const json_t *value, enum rs_field_type type, st
         return RS_ERR_INVALID;
     if ((err = rs_buf_append(out, "[", 1)) != RS_OK)
         return err;
-    json_array_foreach(value, i, item) {
+    json_array_foreach(value, i, item)
+    {
         if (i > 0 && (err = rs_buf_append(out, ",", 1)) != RS_OK)
             return err;
         if (type == RS_FT_REFS)

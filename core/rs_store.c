@@ -14,8 +14,8 @@
 #include "roster/rs_time.h"
 
 #define BATCH_MAX_BYTES ((size_t)256 << 20)
-#define ROW_MAX_BYTES ((size_t)16 << 20)
-#define HASH_LEN 32
+#define ROW_MAX_BYTES   ((size_t)16 << 20)
+#define HASH_LEN        32
 
 struct rs_store_batch {
     struct rs_uuid account;
@@ -67,12 +67,23 @@ static enum rs_err copy_text(struct rs_buf *out, const char *text, size_t n)
         const char *esc = NULL;
 
         switch (text[i]) {
-        case '\\': esc = "\\\\"; break;
-        case '\t': esc = "\\t"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\0': esc = ""; break; /* PostgreSQL text cannot hold NUL; drop it */
-        default: continue;
+        case '\\':
+            esc = "\\\\";
+            break;
+        case '\t':
+            esc = "\\t";
+            break;
+        case '\n':
+            esc = "\\n";
+            break;
+        case '\r':
+            esc = "\\r";
+            break;
+        case '\0':
+            esc = "";
+            break; /* PostgreSQL text cannot hold NUL; drop it */
+        default:
+            continue;
         }
         err = rs_buf_append(out, text + start, i - start);
         if (err == RS_OK)
@@ -90,7 +101,8 @@ static enum rs_err copy_uuid_array(struct rs_buf *out, const json_t *value)
     size_t i;
     json_t *item;
 
-    json_array_foreach(value, i, item) {
+    json_array_foreach(value, i, item)
+    {
         if (err == RS_OK && i > 0)
             err = rs_buf_append(out, ",", 1);
         if (err == RS_OK)
@@ -214,8 +226,8 @@ out:
 /* "linked_account_id, id, remote_id, normalized, remote_data, content_hash, <filter columns>" */
 static enum rs_err column_list(const struct rs_model *model, const char *prefix, struct rs_buf *out)
 {
-    static const char *const common[] = {"linked_account_id", "id", "remote_id", "normalized",
-                                         "remote_data", "content_hash"};
+    static const char *const common[] = {"linked_account_id", "id",          "remote_id",
+                                         "normalized",        "remote_data", "content_hash"};
     enum rs_err err = RS_OK;
 
     for (size_t i = 0; i < sizeof(common) / sizeof(common[0]) && err == RS_OK; i++)

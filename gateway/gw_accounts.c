@@ -11,8 +11,19 @@
 #include "roster/prov.h"
 #include "roster/rs_time.h"
 
-enum { C_ID, C_INTEGRATION, C_CATEGORY, C_ORIGIN, C_ORG_NAME, C_EMAIL, C_STATUS, C_BASE_URL,
-       C_CREATED, C_COMPLETED, C_CREATED_US };
+enum {
+    C_ID,
+    C_INTEGRATION,
+    C_CATEGORY,
+    C_ORIGIN,
+    C_ORG_NAME,
+    C_EMAIL,
+    C_STATUS,
+    C_BASE_URL,
+    C_CREATED,
+    C_COMPLETED,
+    C_CREATED_US
+};
 
 static enum rs_err text_field(struct rs_buf *out, const char *key, const PGresult *res, int i,
                               int col)
@@ -55,7 +66,8 @@ enum rs_err gw_render_account(const PGresult *res, int i, enum gw_account_view v
     if (err == RS_OK && view == GW_ACCOUNT_DETAILS) {
         err = rs_buf_append_str(out, ",\"integration\":");
         if (err == RS_OK)
-            err = rs_buf_append_json_str(out, ops ? ops->name : slug, strlen(ops ? ops->name : slug));
+            err =
+                rs_buf_append_json_str(out, ops ? ops->name : slug, strlen(ops ? ops->name : slug));
         if (err == RS_OK)
             err = text_field(out, "integration_slug", res, i, C_INTEGRATION);
     }
@@ -193,12 +205,12 @@ static enum rs_err filter_value(struct gw_req *req, const struct account_filter 
 /* The conditions are the literals of account_filters, so the non-literal format is safe. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-static enum rs_err accounts_sql(struct gw_req *req, const struct rs_cursor *cursor,
-                                int page_size, struct rs_buf *sql, char **owned, int *nparams)
+static enum rs_err accounts_sql(struct gw_req *req, const struct rs_cursor *cursor, int page_size,
+                                struct rs_buf *sql, char **owned, int *nparams)
 {
-    enum rs_err err = rs_buf_append_str(sql, "SELECT " GW_ACCOUNT_COLUMNS
-                                             " FROM linked_accounts la WHERE "
-                                             "la.organization_id = $1::uuid");
+    enum rs_err err =
+        rs_buf_append_str(sql, "SELECT " GW_ACCOUNT_COLUMNS " FROM linked_accounts la WHERE "
+                               "la.organization_id = $1::uuid");
 
     owned[0] = strdup(req->org_text);
     *nparams = 1;
@@ -290,11 +302,9 @@ void gw_list_accounts(struct gw_req *req, enum gw_account_view view)
     if (err == RS_OK)
         err = accounts_sql(req, has_cursor ? &cursor : NULL, page_size, &sql, owned, &nparams);
     if (err == RS_OK)
-        res = rs_db_exec(req->db, sql.data, nparams, (const char *const *)owned, false, true,
-                         &err);
+        res = rs_db_exec(req->db, sql.data, nparams, (const char *const *)owned, false, true, &err);
     if (res)
-        err = accounts_page(req, context, res, page_size, has_cursor ? &cursor : NULL, view,
-                            &body);
+        err = accounts_page(req, context, res, page_size, has_cursor ? &cursor : NULL, view, &body);
     if (err == RS_OK)
         gw_reply_json(req, 200, &body);
     else

@@ -30,8 +30,8 @@ static enum rs_err required_text(struct gw_req *req, const json_t *body, const c
 
     if (!json_is_string(value) || json_string_length(value) == 0)
         return rs_errbuf_param(&req->eb, RS_ERR_INVALID, name, "%s is required (a string)", name);
-    if (json_string_length(value) > MAX_TEXT_FIELD || strlen(json_string_value(value)) !=
-                                                          json_string_length(value))
+    if (json_string_length(value) > MAX_TEXT_FIELD ||
+        strlen(json_string_value(value)) != json_string_length(value))
         return rs_errbuf_param(&req->eb, RS_ERR_INVALID, name, "%s is too long or has NUL bytes",
                                name);
     *out = json_string_value(value);
@@ -62,8 +62,8 @@ static enum rs_err read_new_account(struct gw_req *req, const json_t *body, stru
             return rs_errbuf_param(&req->eb, RS_ERR_INVALID, "base_url",
                                    "base_url must be a string");
         a->base_url = json_string_value(base_url);
-        if (rs_url_check_upstream(a->base_url, req->app->cfg->allow_private_upstreams,
-                                  &req->eb) != RS_OK) {
+        if (rs_url_check_upstream(a->base_url, req->app->cfg->allow_private_upstreams, &req->eb) !=
+            RS_OK) {
             snprintf(req->eb.param, sizeof(req->eb.param), "base_url");
             return RS_ERR_INVALID;
         }
@@ -103,7 +103,7 @@ out:
 }
 
 #define SQL_INSERT_ACCOUNT                                                                         \
-    "INSERT INTO linked_accounts (id, organization_id, integration, end_user_origin_id, "         \
+    "INSERT INTO linked_accounts (id, organization_id, integration, end_user_origin_id, "          \
     "end_user_organization_name, end_user_email_address, status, account_token_hash, "             \
     "credentials, base_url, completed_at) VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, "            \
     "'COMPLETE', decode($7, 'hex'), $8::bytea, $9, now())"

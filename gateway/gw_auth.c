@@ -12,11 +12,11 @@
 #include "roster/rs_token.h"
 
 #define SQL_AUTH_ORG                                                                               \
-    "SELECT organization_id FROM api_keys WHERE key_hash = decode($1, 'hex') "                    \
+    "SELECT organization_id FROM api_keys WHERE key_hash = decode($1, 'hex') "                     \
     "AND revoked_at IS NULL"
 #define SQL_AUTH_ACCOUNT                                                                           \
-    "SELECT k.organization_id, la.id, la.integration FROM api_keys k "                            \
-    "LEFT JOIN linked_accounts la ON la.organization_id = k.organization_id "                     \
+    "SELECT k.organization_id, la.id, la.integration FROM api_keys k "                             \
+    "LEFT JOIN linked_accounts la ON la.organization_id = k.organization_id "                      \
     "AND la.account_token_hash = decode($2, 'hex') "                                               \
     "WHERE k.key_hash = decode($1, 'hex') AND k.revoked_at IS NULL"
 

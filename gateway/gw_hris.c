@@ -10,7 +10,7 @@
 #include "roster/rs_time.h"
 
 /* Binary result column 7 (after GW_ROW_COLUMNS): the sort key of the row. */
-#define SORT_COLUMN 7
+#define SORT_COLUMN          7
 #define PG_TIMESTAMP_NOBEGIN INT64_MIN
 
 static int64_t sort_value(const PGresult *res, int i)
@@ -60,20 +60,20 @@ static enum rs_err list_sql(struct gw_list_query *q, bool descending, struct rs_
     const char *dir = descending ? "DESC" : "ASC";
     enum rs_err err;
 
-    err = rs_buf_appendf(sql,
-                         "SELECT t.id, t.remote_id, t.created_at, t.modified_at, t.normalized, "
-                         "t.remote_was_deleted, %s, %s FROM %s t "
-                         "WHERE t.linked_account_id = $1::uuid%s",
-                         q->include_remote_data ? "t.remote_data" : "NULL::text",
-                         sort_expression(q), q->model->path,
-                         q->include_deleted ? "" : " AND NOT t.remote_was_deleted");
+    err =
+        rs_buf_appendf(sql,
+                       "SELECT t.id, t.remote_id, t.created_at, t.modified_at, t.normalized, "
+                       "t.remote_was_deleted, %s, %s FROM %s t "
+                       "WHERE t.linked_account_id = $1::uuid%s",
+                       q->include_remote_data ? "t.remote_data" : "NULL::text", sort_expression(q),
+                       q->model->path, q->include_deleted ? "" : " AND NOT t.remote_was_deleted");
     if (err == RS_OK && q->where.len)
         err = rs_buf_append(sql, q->where.data, q->where.len);
     if (err == RS_OK && q->has_cursor)
         err = keyset_condition(q, descending, sql);
     if (err == RS_OK)
-        err = rs_buf_appendf(sql, " ORDER BY %s %s, t.id %s LIMIT %d", sort_expression(q), dir,
-                             dir, q->page_size + 1);
+        err = rs_buf_appendf(sql, " ORDER BY %s %s, t.id %s LIMIT %d", sort_expression(q), dir, dir,
+                             q->page_size + 1);
     return err;
 }
 
@@ -89,7 +89,8 @@ static enum rs_err load_related(struct gw_req *req, const struct rs_model *model
     rs_buf_init(&ids, 8 << 20);
     rs_buf_init(&sql, 4096);
     err = rs_buf_append(&ids, "{", 1);
-    json_object_foreach(wanted, key, value) {
+    json_object_foreach(wanted, key, value)
+    {
         if (err == RS_OK)
             err = rs_buf_appendf(&ids, "%s%s", ids.len > 1 ? "," : "", key);
     }
@@ -133,10 +134,10 @@ static void substitute(json_t **objs, size_t n, const struct rs_field *field, js
             if (json_is_object(found))
                 json_object_set(objs[i], field->name, found);
         } else if (json_is_array(value)) {
-            json_array_foreach(value, k, item) {
-                json_t *found = json_is_string(item)
-                                    ? json_object_get(related, json_string_value(item))
-                                    : NULL;
+            json_array_foreach(value, k, item)
+            {
+                json_t *found =
+                    json_is_string(item) ? json_object_get(related, json_string_value(item)) : NULL;
                 if (json_is_object(found))
                     json_array_set(value, k, found);
             }
@@ -152,7 +153,8 @@ static void collect_ids(json_t **objs, size_t n, const struct rs_field *field, j
 
         if (json_is_string(value))
             json_object_set_new(wanted, json_string_value(value), json_null());
-        json_array_foreach(value, k, item) {
+        json_array_foreach(value, k, item)
+        {
             if (json_is_string(item))
                 json_object_set_new(wanted, json_string_value(item), json_null());
         }

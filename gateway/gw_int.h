@@ -62,14 +62,14 @@ struct gw_req {
     const struct gw_app *app;
     struct rs_db *db;
     const struct gw_route *route;
-    char id[32];                 /* request id, echoed as X-Request-Id */
-    char path[512];              /* decoded path without the query */
-    const char *params[2];       /* {id} captures of the route, pointing into path */
-    struct evkeyvalq query;      /* parsed query string (repeated keys kept) */
+    char id[32];            /* request id, echoed as X-Request-Id */
+    char path[512];         /* decoded path without the query */
+    const char *params[2];  /* {id} captures of the route, pointing into path */
+    struct evkeyvalq query; /* parsed query string (repeated keys kept) */
     int64_t start_us;
-    struct rs_uuid org;          /* set when auth >= GW_AUTH_ORG */
+    struct rs_uuid org; /* set when auth >= GW_AUTH_ORG */
     char org_text[RS_UUID_STR_LEN];
-    struct gw_account account;   /* set when auth == GW_AUTH_ACCOUNT */
+    struct gw_account account; /* set when auth == GW_AUTH_ACCOUNT */
     struct rs_errbuf eb;
     int status;
 };
@@ -81,7 +81,7 @@ struct gw_route {
     const char *pattern; /* "/api/hris/v1/employees/{id}"; a trailing "/" is also accepted */
     enum gw_auth_level auth;
     gw_handler_fn handler;
-    const char *name;    /* metrics label */
+    const char *name; /* metrics label */
     enum rs_model_kind model;
 };
 
@@ -98,8 +98,8 @@ enum rs_err gw_server_run(const struct gw_app *app, struct rs_errbuf *eb) RS_MUS
  * teams, locations, managers, employments, leavers, non-ASCII names) into linked account
  * `account`, in one transaction, through the same store the sync engine uses.
  */
-enum rs_err gw_seed_example(struct rs_db *db, const struct rs_uuid *account, int n,
-                            unsigned seed, struct rs_errbuf *eb) RS_MUST_CHECK;
+enum rs_err gw_seed_example(struct rs_db *db, const struct rs_uuid *account, int n, unsigned seed,
+                            struct rs_errbuf *eb) RS_MUST_CHECK;
 
 /* gw_router.c */
 /* Finds the route for method + path; fills req->params. NULL with *err = NOTFOUND or METHOD. */
@@ -139,8 +139,8 @@ void gw_handle_metrics(struct gw_req *req);
  * gw_hris_retrieve need only req->db, app, account, query and eb (no socket), so integration
  * tests call them directly; the handlers wrap them into replies.
  */
-enum rs_err gw_hris_list(struct gw_req *req, const struct rs_model *model, struct rs_buf *out)
-    RS_MUST_CHECK;
+enum rs_err gw_hris_list(struct gw_req *req, const struct rs_model *model,
+                         struct rs_buf *out) RS_MUST_CHECK;
 enum rs_err gw_hris_retrieve(struct gw_req *req, const struct rs_model *model, const char *id,
                              struct rs_buf *out) RS_MUST_CHECK;
 void gw_handle_list(struct gw_req *req);
@@ -151,17 +151,17 @@ void gw_handle_group_types(struct gw_req *req);
 #define GW_MAX_SQL_PARAMS 40
 struct gw_list_query {
     const struct rs_model *model;
-    int page_size;             /* 1..100, default 100 */
-    bool include_deleted;      /* include_deleted_data */
+    int page_size;        /* 1..100, default 100 */
+    bool include_deleted; /* include_deleted_data */
     bool include_remote_data;
     bool has_cursor;
     struct rs_cursor cursor;
-    uint64_t expand;           /* bit i: model->fields[i] is expanded */
-    const char *sort_column;   /* "modified_at", or "effective_date" (employments order_by) */
+    uint64_t expand;         /* bit i: model->fields[i] is expanded */
+    const char *sort_column; /* "modified_at", or "effective_date" (employments order_by) */
     bool sort_desc;
-    char cursor_context[96];   /* what cursors of this listing are bound to */
-    struct rs_buf where;       /* " AND …" conditions on alias t, placeholders from $2 */
-    int nparams;               /* params[0] is the linked account id */
+    char cursor_context[96]; /* what cursors of this listing are bound to */
+    struct rs_buf where;     /* " AND …" conditions on alias t, placeholders from $2 */
+    int nparams;             /* params[0] is the linked account id */
     const char *params[GW_MAX_SQL_PARAMS];
     char *owned[GW_MAX_SQL_PARAMS]; /* strings allocated for params, freed in cleanup */
 };
@@ -173,8 +173,8 @@ enum rs_err gw_query_parse_retrieve(struct gw_req *req, const struct rs_model *m
                                     struct gw_list_query *q) RS_MUST_CHECK;
 void gw_query_cleanup(struct gw_list_query *q);
 /* Parses page_size (default 100) and cursor for listings that are not models (accounts). */
-enum rs_err gw_query_page(struct gw_req *req, const char *context, int *page_size,
-                          bool *has_cursor, struct rs_cursor *cursor) RS_MUST_CHECK;
+enum rs_err gw_query_page(struct gw_req *req, const char *context, int *page_size, bool *has_cursor,
+                          struct rs_cursor *cursor) RS_MUST_CHECK;
 
 /* gw_render.c: stored rows to Merge's JSON without re-parsing what was stored. */
 struct gw_row {
@@ -189,13 +189,14 @@ struct gw_row {
     size_t remote_data_len;
 };
 /* The columns gw_row_from_result expects, in order, for binary results. */
-#define GW_ROW_COLUMNS "t.id, t.remote_id, t.created_at, t.modified_at, t.normalized, " \
-                       "t.remote_was_deleted, t.remote_data"
+#define GW_ROW_COLUMNS                                                                             \
+    "t.id, t.remote_id, t.created_at, t.modified_at, t.normalized, "                               \
+    "t.remote_was_deleted, t.remote_data"
 /* Reads row i of a binary-format result selected with GW_ROW_COLUMNS. */
 void gw_row_from_result(const PGresult *res, int i, struct gw_row *row);
 /* Appends the full Merge object; remote_data only when include_remote_data. */
-enum rs_err gw_render_row(const struct gw_row *row, bool include_remote_data, struct rs_buf *out)
-    RS_MUST_CHECK;
+enum rs_err gw_render_row(const struct gw_row *row, bool include_remote_data,
+                          struct rs_buf *out) RS_MUST_CHECK;
 /* The same as a new JSON object (for expansion). NULL on allocation or parse failure. */
 json_t *gw_render_row_json(const struct gw_row *row, bool include_remote_data);
 /* Appends `"key":"<ISO time>"` style values. */
@@ -206,10 +207,10 @@ void gw_handle_account_details(struct gw_req *req);
 void gw_handle_linked_accounts(struct gw_req *req);
 /* The columns gw_render_account reads, in order (text format, alias la). */
 #define GW_ACCOUNT_COLUMNS                                                                         \
-    "la.id, la.integration, la.category, la.end_user_origin_id, la.end_user_organization_name, " \
-    "la.end_user_email_address, la.status, la.base_url, "                                        \
-    "to_char(la.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "            \
-    "to_char(la.completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "          \
+    "la.id, la.integration, la.category, la.end_user_origin_id, la.end_user_organization_name, "   \
+    "la.end_user_email_address, la.status, la.base_url, "                                          \
+    "to_char(la.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "                \
+    "to_char(la.completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "              \
     "(extract(epoch from la.created_at) * 1000000)::int8"
 enum gw_account_view {
     GW_ACCOUNT_LINKED,  /* an item of GET /api/hris/v1/linked-accounts */

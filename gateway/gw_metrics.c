@@ -65,10 +65,9 @@ static enum rs_err render_requests(struct rs_buf *out, size_t nroutes)
             if (n == 0)
                 continue;
             snprintf(status, sizeof(status), "%d", status_codes[s]);
-            err = rs_buf_appendf(out,
-                                 "roster_http_requests_total{route=\"%s\",status=\"%s\"} %" PRIu64
-                                 "\n",
-                                 route_name(r), status_codes[s] ? status : "other", n);
+            err = rs_buf_appendf(
+                out, "roster_http_requests_total{route=\"%s\",status=\"%s\"} %" PRIu64 "\n",
+                route_name(r), status_codes[s] ? status : "other", n);
         }
     }
     return err;

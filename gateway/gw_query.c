@@ -129,8 +129,7 @@ static const struct param_spec *find_spec(const struct param_spec *specs, const 
     return NULL;
 }
 
-static enum rs_err parse_bool(const char *name, const char *value, bool *out,
-                              struct rs_errbuf *eb)
+static enum rs_err parse_bool(const char *name, const char *value, bool *out, struct rs_errbuf *eb)
 {
     if (strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0)
         *out = true;
@@ -269,8 +268,7 @@ static enum rs_err filter_scalar(struct gw_list_query *q, const struct param_spe
     switch (spec->kind) {
     case P_UUID:
         if (rs_uuid_parse(value, &uuid) != RS_OK)
-            return rs_errbuf_param(eb, RS_ERR_INVALID, spec->name, "%s must be a UUID",
-                                   spec->name);
+            return rs_errbuf_param(eb, RS_ERR_INVALID, spec->name, "%s must be a UUID", spec->name);
         return add_condition(q, " AND t.%s = $%d::uuid", spec->column,
                              strdup(rs_uuid_format(&uuid, text)));
     case P_BOOL:
@@ -315,8 +313,8 @@ static enum rs_err parse_expand(struct gw_list_query *q, const char *value, stru
         }
         if (!found)
             return rs_errbuf_param(eb, RS_ERR_INVALID, "expand",
-                                   "expand: \"%.*s\" is not a relation of %s", (int)(len > 60 ? 60 : len),
-                                   p, q->model->name);
+                                   "expand: \"%.*s\" is not a relation of %s",
+                                   (int)(len > 60 ? 60 : len), p, q->model->name);
         if (!comma)
             return RS_OK;
         p = comma + 1;
@@ -337,8 +335,7 @@ static enum rs_err parse_page_size(const char *value, int *out, struct rs_errbuf
     return RS_OK;
 }
 
-static enum rs_err parse_order_by(struct gw_list_query *q, const char *value,
-                                  struct rs_errbuf *eb)
+static enum rs_err parse_order_by(struct gw_list_query *q, const char *value, struct rs_errbuf *eb)
 {
     if (strcmp(value, "effective_date") == 0)
         q->sort_desc = false;
@@ -358,20 +355,32 @@ static enum rs_err apply(struct gw_list_query *q, const struct param_spec *spec,
     bool ignored;
 
     switch (spec->kind) {
-    case P_CURSOR: *cursor_text = value; return RS_OK;
-    case P_PAGE_SIZE: return parse_page_size(value, &q->page_size, eb);
-    case P_EXPAND: return parse_expand(q, value, eb);
-    case P_ORDER_BY: return parse_order_by(q, value, eb);
-    case P_FLAG_DELETED: return parse_bool(spec->name, value, &q->include_deleted, eb);
-    case P_FLAG_REMOTE: return parse_bool(spec->name, value, &q->include_remote_data, eb);
-    case P_BOOL_IGNORED: return parse_bool(spec->name, value, &ignored, eb);
-    case P_IGNORED: return RS_OK;
+    case P_CURSOR:
+        *cursor_text = value;
+        return RS_OK;
+    case P_PAGE_SIZE:
+        return parse_page_size(value, &q->page_size, eb);
+    case P_EXPAND:
+        return parse_expand(q, value, eb);
+    case P_ORDER_BY:
+        return parse_order_by(q, value, eb);
+    case P_FLAG_DELETED:
+        return parse_bool(spec->name, value, &q->include_deleted, eb);
+    case P_FLAG_REMOTE:
+        return parse_bool(spec->name, value, &q->include_remote_data, eb);
+    case P_BOOL_IGNORED:
+        return parse_bool(spec->name, value, &ignored, eb);
+    case P_IGNORED:
+        return RS_OK;
     case P_TIME_GT:
-    case P_TIME_LT: return filter_time(q, spec, value, eb);
+    case P_TIME_LT:
+        return filter_time(q, spec, value, eb);
     case P_UUID_ANY:
     case P_TEXT_ANY:
-    case P_ENUM_ANY: return filter_list(q, spec, value, eb);
-    default: return filter_scalar(q, spec, value, eb);
+    case P_ENUM_ANY:
+        return filter_list(q, spec, value, eb);
+    default:
+        return filter_scalar(q, spec, value, eb);
     }
 }
 
@@ -451,8 +460,8 @@ void gw_query_cleanup(struct gw_list_query *q)
     rs_buf_cleanup(&q->where);
 }
 
-enum rs_err gw_query_page(struct gw_req *req, const char *context, int *page_size,
-                          bool *has_cursor, struct rs_cursor *cursor)
+enum rs_err gw_query_page(struct gw_req *req, const char *context, int *page_size, bool *has_cursor,
+                          struct rs_cursor *cursor)
 {
     const char *size = evhttp_find_header(&req->query, "page_size");
     const char *text = evhttp_find_header(&req->query, "cursor");

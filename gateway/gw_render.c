@@ -10,8 +10,7 @@
 
 #include "roster/rs_time.h"
 
-#define FIELD_MAPPINGS                                                                             \
-    "{\"organization_defined_targets\":{},\"linked_account_defined_targets\":{}}"
+#define FIELD_MAPPINGS "{\"organization_defined_targets\":{},\"linked_account_defined_targets\":{}}"
 
 static int64_t read_be64(const char *p)
 {
@@ -65,8 +64,9 @@ enum rs_err gw_render_row(const struct gw_row *row, bool include_remote_data, st
             err = rs_buf_append(out, row->normalized + 1, row->normalized_len - 2);
     }
     if (err == RS_OK)
-        err = rs_buf_appendf(out, ",\"remote_was_deleted\":%s,\"field_mappings\":" FIELD_MAPPINGS
-                                  ",\"remote_data\":",
+        err = rs_buf_appendf(out,
+                             ",\"remote_was_deleted\":%s,\"field_mappings\":" FIELD_MAPPINGS
+                             ",\"remote_data\":",
                              row->remote_was_deleted ? "true" : "false");
     if (err == RS_OK) {
         if (include_remote_data && row->remote_data)

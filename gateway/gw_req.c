@@ -108,36 +108,60 @@ void gw_reply_text(struct gw_req *req, int status, const char *content_type, con
 static int status_of(enum rs_err err)
 {
     switch (err) {
-    case RS_OK: return 200;
-    case RS_ERR_INVALID: return 400;
-    case RS_ERR_AUTH: return 401;
-    case RS_ERR_FORBIDDEN: return 403;
-    case RS_ERR_NOTFOUND: return 404;
-    case RS_ERR_METHOD: return 405;
-    case RS_ERR_CONFLICT: return 409;
-    case RS_ERR_TOOBIG: return 413;
-    case RS_ERR_RATELIMIT: return 429;
-    case RS_ERR_UPSTREAM: return 502;
-    case RS_ERR_UNAVAILABLE: return 503;
-    case RS_ERR_TIMEOUT: return 504;
-    default: return 500;
+    case RS_OK:
+        return 200;
+    case RS_ERR_INVALID:
+        return 400;
+    case RS_ERR_AUTH:
+        return 401;
+    case RS_ERR_FORBIDDEN:
+        return 403;
+    case RS_ERR_NOTFOUND:
+        return 404;
+    case RS_ERR_METHOD:
+        return 405;
+    case RS_ERR_CONFLICT:
+        return 409;
+    case RS_ERR_TOOBIG:
+        return 413;
+    case RS_ERR_RATELIMIT:
+        return 429;
+    case RS_ERR_UPSTREAM:
+        return 502;
+    case RS_ERR_UNAVAILABLE:
+        return 503;
+    case RS_ERR_TIMEOUT:
+        return 504;
+    default:
+        return 500;
     }
 }
 
 static const char *default_message(int status)
 {
     switch (status) {
-    case 400: return "The request is invalid.";
-    case 401: return "Invalid or missing credentials.";
-    case 403: return "Not allowed.";
-    case 404: return "Not found.";
-    case 405: return "Method not allowed on this resource.";
-    case 409: return "Conflict.";
-    case 413: return "Request too large.";
-    case 414: return "Request URI too long.";
-    case 429: return "Too many requests.";
-    case 503: return "Service temporarily unavailable; retry shortly.";
-    default: return "Internal error.";
+    case 400:
+        return "The request is invalid.";
+    case 401:
+        return "Invalid or missing credentials.";
+    case 403:
+        return "Not allowed.";
+    case 404:
+        return "Not found.";
+    case 405:
+        return "Method not allowed on this resource.";
+    case 409:
+        return "Conflict.";
+    case 413:
+        return "Request too large.";
+    case 414:
+        return "Request URI too long.";
+    case 429:
+        return "Too many requests.";
+    case 503:
+        return "Service temporarily unavailable; retry shortly.";
+    default:
+        return "Internal error.";
     }
 }
 
@@ -248,8 +272,8 @@ static void handle(struct gw_req *req)
         }
         if ((err = gw_auth(req, req->route->auth)) != RS_OK)
             goto fail;
-        rs_log_set_context(req->id, req->route->auth == GW_AUTH_ACCOUNT ? req->account.id_text
-                                                                         : NULL);
+        rs_log_set_context(req->id,
+                           req->route->auth == GW_AUTH_ACCOUNT ? req->account.id_text : NULL);
     }
     req->route->handler(req);
     return;

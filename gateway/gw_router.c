@@ -7,14 +7,16 @@
 
 #include <string.h>
 
-#define GET EVHTTP_REQ_GET
-#define POST EVHTTP_REQ_POST
-#define DEL EVHTTP_REQ_DELETE
-#define HRIS "/api/hris/v1/"
+#define GET   EVHTTP_REQ_GET
+#define POST  EVHTTP_REQ_POST
+#define DEL   EVHTTP_REQ_DELETE
+#define HRIS  "/api/hris/v1/"
 #define ADMIN "/api/admin/v1/"
 #define MODEL_ROUTES(path, kind)                                                                   \
     {GET, HRIS path, GW_AUTH_ACCOUNT, gw_handle_list, path ".list", kind},                         \
-    {GET, HRIS path "/{id}", GW_AUTH_ACCOUNT, gw_handle_retrieve, path ".retrieve", kind}
+    {                                                                                              \
+        GET, HRIS path "/{id}", GW_AUTH_ACCOUNT, gw_handle_retrieve, path ".retrieve", kind        \
+    }
 
 static const struct gw_route routes[] = {
     {GET, "/healthz", GW_AUTH_NONE, gw_handle_healthz, "healthz", RS_MODEL_NONE},

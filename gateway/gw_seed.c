@@ -12,17 +12,17 @@
 #include "roster/rs_time.h"
 
 #define FLUSH_EVERY 5000
-#define NDEPTS 8
-#define NCOST 3
-#define NLOCS 5
+#define NDEPTS      8
+#define NCOST       3
+#define NLOCS       5
 
-static const char *const dept_names[NDEPTS] = {"Engineering", "Sales",   "Marketing",
-                                               "People",      "Finance", "Customer Success",
+static const char *const dept_names[NDEPTS] = {"Engineering", "Sales",     "Marketing",
+                                               "People",      "Finance",   "Customer Success",
                                                "Product",     "Operations"};
 static const char *const first_names[] = {"Ava",  "José",  "Zoë",   "Łukasz", "Amara", "Søren",
                                           "Mei",  "Ahmed", "Chloé", "Ngozi",  "Björn", "Priya",
                                           "Liam", "Yuki",  "Mateo", "Anaïs"};
-static const char *const last_names[] = {"Nguyễn", "Müller", "O'Brien", "García",  "Kowalski",
+static const char *const last_names[] = {"Nguyễn", "Müller", "O'Brien", "García",   "Kowalski",
                                          "Okafor", "Tanaka", "Smith",   "Ångström", "Rossi",
                                          "Dubois", "Patel",  "Jensen",  "Silva"};
 static const struct {
@@ -192,8 +192,8 @@ static json_t *employee_fields(struct seed_ctx *ctx, int i, unsigned seed, const
 
 static enum rs_err seed_people(struct seed_ctx *ctx, int n, unsigned seed)
 {
-    static const char *const titles[] = {"Engineer", "Account Executive", "Designer",
-                                         "Recruiter", "Analyst", "Support Specialist"};
+    static const char *const titles[] = {"Engineer",  "Account Executive", "Designer",
+                                         "Recruiter", "Analyst",           "Support Specialist"};
     enum rs_err err = RS_OK;
     char rid[32], job[48], when[RS_TIME_ISO_LEN];
 
@@ -215,8 +215,8 @@ static enum rs_err seed_people(struct seed_ctx *ctx, int n, unsigned seed)
     return err;
 }
 
-enum rs_err gw_seed_example(struct rs_db *db, const struct rs_uuid *account, int n,
-                            unsigned seed, struct rs_errbuf *eb)
+enum rs_err gw_seed_example(struct rs_db *db, const struct rs_uuid *account, int n, unsigned seed,
+                            struct rs_errbuf *eb)
 {
     struct seed_ctx ctx = {.account = account, .db = db, .eb = eb};
     enum rs_err err = RS_OK;

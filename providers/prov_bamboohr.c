@@ -5,9 +5,8 @@ static const struct prov_field fields[] = {
     {"subdomain", "Company subdomain",
      "The part before .bamboohr.com in the address you use to sign in.",
      "^[A-Za-z0-9][A-Za-z0-9-]{0,62}$", false},
-    {"api_key", "API key",
-     "In BambooHR: your name (top right) > API Keys > Add New Key.", "^[^[:space:]]{6,200}$",
-     true},
+    {"api_key", "API key", "In BambooHR: your name (top right) > API Keys > Add New Key.",
+     "^[^[:space:]]{6,200}$", true},
 };
 
 const struct prov_ops prov_bamboohr_ops = {

@@ -1,4 +1,5 @@
-/* Personio adapter (client credentials exchanged for a bearer token). See docs/providers/personio.md. */
+/* Personio adapter (client credentials exchanged for a bearer token). See
+ * docs/providers/personio.md. */
 #include "providers/prov_int.h"
 
 static const struct prov_field fields[] = {

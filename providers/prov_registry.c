@@ -58,7 +58,8 @@ enum rs_err prov_check_credentials(const struct prov_ops *ops, const json_t *cre
 
     if (!json_is_object(credentials))
         return rs_errbuf_param(eb, RS_ERR_INVALID, "credentials", "credentials must be an object");
-    json_object_foreach((json_t *)credentials, key, value) {
+    json_object_foreach((json_t *)credentials, key, value)
+    {
         if (!find_field(ops, key))
             return rs_errbuf_param(eb, RS_ERR_INVALID, "credentials",
                                    "%s takes no credential named %.40s", ops->name, key);

@@ -31,8 +31,8 @@ struct prov_field {
 };
 
 struct prov_ops {
-    const char *slug;     /* "bamboohr": integration slug and sandbox path prefix */
-    const char *name;     /* "BambooHR" */
+    const char *slug; /* "bamboohr": integration slug and sandbox path prefix */
+    const char *name; /* "BambooHR" */
     enum prov_auth auth;
     const struct prov_field *fields;
     size_t nfields;

@@ -23,7 +23,8 @@ void rs_buf_reset(struct rs_buf *buf);
 enum rs_err rs_buf_append(struct rs_buf *buf, const void *bytes, size_t n) RS_MUST_CHECK;
 enum rs_err rs_buf_append_str(struct rs_buf *buf, const char *str) RS_MUST_CHECK;
 enum rs_err rs_buf_appendf(struct rs_buf *buf, const char *fmt, ...) RS_PRINTF(2, 3) RS_MUST_CHECK;
-/* Appends str as a JSON string literal, quotes included (UTF-8 passed through, controls escaped). */
+/* Appends str as a JSON string literal, quotes included (UTF-8 passed through, controls escaped).
+ */
 enum rs_err rs_buf_append_json_str(struct rs_buf *buf, const char *str, size_t n) RS_MUST_CHECK;
 
 /* Hands the storage to the caller (free() it) and empties the buffer; NULL if nothing was added. */

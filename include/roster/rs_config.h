@@ -13,20 +13,20 @@
 #include "roster/rs_err.h"
 
 struct rs_config {
-    char *database_url;            /* libpq conninfo or URI; "" = libpq defaults (PG* env) */
-    char *listen;                  /* HOST:PORT for the HTTP server; port 0 = pick one */
-    char *public_url;              /* base URL users reach rosterd at; "" = http://<listen> */
-    char *master_key;              /* base64 of 32 bytes; secret */
-    bool allow_private_upstreams;  /* allow base_url/webhook hosts on private/loopback nets */
-    int64_t http_workers;          /* HTTP worker threads */
-    int64_t max_body_bytes;        /* request body limit */
-    int64_t max_header_bytes;      /* request header block limit */
-    int64_t max_uri_bytes;         /* request URI length limit */
-    char *log_level;               /* debug|info|warn|error */
-    bool access_log;               /* one log line per request */
-    int64_t shutdown_grace_ms;     /* how long SIGTERM waits for in-flight requests */
-    int64_t db_connect_timeout_s;  /* libpq connect_timeout */
-    int64_t db_retry_interval_ms;  /* minimum pause between reconnect attempts */
+    char *database_url;           /* libpq conninfo or URI; "" = libpq defaults (PG* env) */
+    char *listen;                 /* HOST:PORT for the HTTP server; port 0 = pick one */
+    char *public_url;             /* base URL users reach rosterd at; "" = http://<listen> */
+    char *master_key;             /* base64 of 32 bytes; secret */
+    bool allow_private_upstreams; /* allow base_url/webhook hosts on private/loopback nets */
+    int64_t http_workers;         /* HTTP worker threads */
+    int64_t max_body_bytes;       /* request body limit */
+    int64_t max_header_bytes;     /* request header block limit */
+    int64_t max_uri_bytes;        /* request URI length limit */
+    char *log_level;              /* debug|info|warn|error */
+    bool access_log;              /* one log line per request */
+    int64_t shutdown_grace_ms;    /* how long SIGTERM waits for in-flight requests */
+    int64_t db_connect_timeout_s; /* libpq connect_timeout */
+    int64_t db_retry_interval_ms; /* minimum pause between reconnect attempts */
 };
 
 /*
@@ -41,8 +41,8 @@ enum rs_err rs_config_load(struct rs_config *cfg, const char *path, char *const 
 void rs_config_cleanup(struct rs_config *cfg);
 
 /* Checks settings that a serving process requires (master_key present). */
-enum rs_err rs_config_require_serve(const struct rs_config *cfg, struct rs_errbuf *eb)
-    RS_MUST_CHECK;
+enum rs_err rs_config_require_serve(const struct rs_config *cfg,
+                                    struct rs_errbuf *eb) RS_MUST_CHECK;
 
 /* `rosterd --help`'s settings section: one entry per setting with env name, default, help. */
 void rs_config_print_help(FILE *out);

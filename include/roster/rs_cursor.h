@@ -19,8 +19,8 @@
 #define RS_CURSOR_MAX_LEN 80
 
 struct rs_cursor {
-    bool backward;    /* true: the page before `pos`; false: the page after it */
-    int64_t sort_us;  /* modified_at of the boundary row, microseconds since the Unix epoch */
+    bool backward;     /* true: the page before `pos`; false: the page after it */
+    int64_t sort_us;   /* modified_at of the boundary row, microseconds since the Unix epoch */
     struct rs_uuid id; /* id of the boundary row (tie-breaker) */
 };
 
@@ -37,7 +37,7 @@ char *rs_cursor_encode(const struct rs_cursor *cur, const char *context,
  * not verify (tampered, other context, other key).
  */
 enum rs_err rs_cursor_decode(const char *text, const char *context,
-                             const uint8_t key[RS_CURSOR_KEY_LEN], struct rs_cursor *out)
-    RS_MUST_CHECK;
+                             const uint8_t key[RS_CURSOR_KEY_LEN],
+                             struct rs_cursor *out) RS_MUST_CHECK;
 
 #endif

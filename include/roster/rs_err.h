@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#define RS_MUST_CHECK __attribute__((warn_unused_result))
+#define RS_MUST_CHECK        __attribute__((warn_unused_result))
 #define RS_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 
 enum rs_err {

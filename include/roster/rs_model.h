@@ -27,19 +27,19 @@ enum rs_model_kind {
 };
 
 enum rs_field_type {
-    RS_FT_STRING,    /* string or null */
-    RS_FT_DATETIME,  /* ISO-8601 string, re-rendered canonically (UTC, Z) */
-    RS_FT_BOOL,      /* true/false or null */
-    RS_FT_NUMBER,    /* number or null */
-    RS_FT_OBJECT,    /* object or null */
-    RS_FT_STRINGS,   /* array of strings, or null */
-    RS_FT_UUID,      /* a plain id, not expandable */
-    RS_FT_REF,       /* id of a related record; expandable */
-    RS_FT_REFS,      /* array of ids of related records; expandable */
+    RS_FT_STRING,   /* string or null */
+    RS_FT_DATETIME, /* ISO-8601 string, re-rendered canonically (UTC, Z) */
+    RS_FT_BOOL,     /* true/false or null */
+    RS_FT_NUMBER,   /* number or null */
+    RS_FT_OBJECT,   /* object or null */
+    RS_FT_STRINGS,  /* array of strings, or null */
+    RS_FT_UUID,     /* a plain id, not expandable */
+    RS_FT_REF,      /* id of a related record; expandable */
+    RS_FT_REFS,     /* array of ids of related records; expandable */
 };
 
 struct rs_field {
-    const char *name;          /* wire name */
+    const char *name; /* wire name */
     enum rs_field_type type;
     enum rs_model_kind target; /* for RS_FT_REF/REFS: the related model (or RS_MODEL_NONE) */
     const char *column;        /* filter column the value is copied to, or NULL */

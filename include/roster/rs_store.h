@@ -17,8 +17,8 @@
 
 /* One normalized record. All members are borrowed for the duration of the call. */
 struct rs_record {
-    const char *remote_id;    /* the provider's id; required, non-empty */
-    const json_t *fields;     /* object keyed by wire names (relations already as UUIDs) */
+    const char *remote_id;     /* the provider's id; required, non-empty */
+    const json_t *fields;      /* object keyed by wire names (relations already as UUIDs) */
     const json_t *remote_data; /* array of {"path", "data"}, or NULL */
 };
 

@@ -13,7 +13,7 @@
  * unspecified, CGNAT (100.64/10) or multicast addresses, and the name "localhost". Detail in eb.
  * Returns RS_OK or RS_ERR_INVALID.
  */
-enum rs_err rs_url_check_upstream(const char *url, bool allow_private, struct rs_errbuf *eb)
-    RS_MUST_CHECK;
+enum rs_err rs_url_check_upstream(const char *url, bool allow_private,
+                                  struct rs_errbuf *eb) RS_MUST_CHECK;
 
 #endif
