@@ -40,14 +40,16 @@ static enum rs_err text_field(struct rs_buf *out, const char *key, const PGresul
 static enum rs_err integration_object(struct rs_buf *out, const char *slug)
 {
     const struct prov_ops *ops = prov_find(slug);
-    const char *name = ops ? ops->name : slug;
+    const char *name = ops ? ops->name : slug, *color = ops ? ops->color : "#000000";
     enum rs_err err = rs_buf_append_str(out, ",\"integration\":{\"name\":");
 
     if (err == RS_OK)
         err = rs_buf_append_json_str(out, name, strlen(name));
     if (err == RS_OK)
-        err = rs_buf_append_str(out, ",\"categories\":[\"hris\"],\"image\":null,"
-                                     "\"square_image\":null,\"color\":null,\"slug\":");
+        err = rs_buf_appendf(out,
+                             ",\"categories\":[\"hris\"],\"image\":null,"
+                             "\"square_image\":null,\"color\":\"%s\",\"slug\":",
+                             color);
     if (err == RS_OK)
         err = rs_buf_append_json_str(out, slug, strlen(slug));
     if (err == RS_OK)
@@ -56,26 +58,49 @@ static enum rs_err integration_object(struct rs_buf *out, const char *slug)
     return err;
 }
 
-enum rs_err gw_render_account(const PGresult *res, int i, enum gw_account_view view,
-                              struct rs_buf *out)
+/*
+ * Merge's AccountDetails, fields in the SDK's order. webhook_listener_url is "" because Roster
+ * has no listener for provider webhooks yet (the SDK requires a string there).
+ */
+static enum rs_err render_details(const PGresult *res, int i, const struct prov_ops *ops,
+                                  struct rs_buf *out)
 {
-    const char *slug = PQgetvalue(res, i, C_INTEGRATION);
-    const struct prov_ops *ops = prov_find(slug);
+    const char *slug = PQgetvalue(res, i, C_INTEGRATION), *name = ops ? ops->name : slug;
+    enum rs_err err =
+        rs_buf_appendf(out, "{\"id\":\"%s\",\"integration\":", PQgetvalue(res, i, C_ID));
+
+    if (err == RS_OK)
+        err = rs_buf_append_json_str(out, name, strlen(name));
+    if (err == RS_OK)
+        err = text_field(out, "integration_slug", res, i, C_INTEGRATION);
+    if (err == RS_OK)
+        err = text_field(out, "category", res, i, C_CATEGORY);
+    if (err == RS_OK)
+        err = text_field(out, "end_user_origin_id", res, i, C_ORIGIN);
+    if (err == RS_OK)
+        err = text_field(out, "end_user_organization_name", res, i, C_ORG_NAME);
+    if (err == RS_OK)
+        err = text_field(out, "end_user_email_address", res, i, C_EMAIL);
+    if (err == RS_OK)
+        err = text_field(out, "status", res, i, C_STATUS);
+    if (err == RS_OK)
+        err = rs_buf_append_str(out, ",\"webhook_listener_url\":\"\",\"is_duplicate\":null,"
+                                     "\"account_type\":\"PRODUCTION\"");
+    if (err == RS_OK)
+        err = text_field(out, "completed_at", res, i, C_COMPLETED);
+    return err == RS_OK ? rs_buf_append(out, "}", 1) : err;
+}
+
+/* Merge's LinkedAccount list item (SDK order); the admin view adds base_url and created_at. */
+static enum rs_err render_linked(const PGresult *res, int i, bool admin, struct rs_buf *out)
+{
     enum rs_err err = rs_buf_appendf(out, "{\"id\":\"%s\"", PQgetvalue(res, i, C_ID));
 
-    if (err == RS_OK && view == GW_ACCOUNT_DETAILS) {
-        err = rs_buf_append_str(out, ",\"integration\":");
-        if (err == RS_OK)
-            err =
-                rs_buf_append_json_str(out, ops ? ops->name : slug, strlen(ops ? ops->name : slug));
-        if (err == RS_OK)
-            err = text_field(out, "integration_slug", res, i, C_INTEGRATION);
-    }
     if (err == RS_OK)
         err = text_field(out, "category", res, i, C_CATEGORY);
     if (err == RS_OK)
         err = text_field(out, "status", res, i, C_STATUS);
-    if (err == RS_OK && view != GW_ACCOUNT_DETAILS)
+    if (err == RS_OK)
         err = rs_buf_append_str(out, ",\"status_detail\":null");
     if (err == RS_OK)
         err = text_field(out, "end_user_origin_id", res, i, C_ORIGIN);
@@ -83,23 +108,30 @@ enum rs_err gw_render_account(const PGresult *res, int i, enum gw_account_view v
         err = text_field(out, "end_user_organization_name", res, i, C_ORG_NAME);
     if (err == RS_OK)
         err = text_field(out, "end_user_email_address", res, i, C_EMAIL);
-    if (err == RS_OK && view != GW_ACCOUNT_DETAILS)
-        err = rs_buf_append_str(out, ",\"subdomain\":null");
     if (err == RS_OK)
-        err = rs_buf_append_str(out, ",\"webhook_listener_url\":null,\"is_duplicate\":null");
-    if (err == RS_OK && view != GW_ACCOUNT_DETAILS)
-        err = integration_object(out, slug);
+        err = rs_buf_append_str(out, ",\"subdomain\":null,\"webhook_listener_url\":\"\","
+                                     "\"is_duplicate\":null");
+    if (err == RS_OK)
+        err = integration_object(out, PQgetvalue(res, i, C_INTEGRATION));
     if (err == RS_OK)
         err = rs_buf_append_str(out, ",\"account_type\":\"PRODUCTION\"");
     if (err == RS_OK)
         err = text_field(out, "completed_at", res, i, C_COMPLETED);
-    if (err == RS_OK && view == GW_ACCOUNT_LINKED)
+    if (err == RS_OK)
         err = rs_buf_append_str(out, ",\"integration_specific_fields\":null");
-    if (err == RS_OK && view == GW_ACCOUNT_ADMIN)
+    if (err == RS_OK && admin)
         err = text_field(out, "base_url", res, i, C_BASE_URL);
-    if (err == RS_OK && view == GW_ACCOUNT_ADMIN)
+    if (err == RS_OK && admin)
         err = text_field(out, "created_at", res, i, C_CREATED);
     return err == RS_OK ? rs_buf_append(out, "}", 1) : err;
+}
+
+enum rs_err gw_render_account(const PGresult *res, int i, enum gw_account_view view,
+                              struct rs_buf *out)
+{
+    if (view == GW_ACCOUNT_DETAILS)
+        return render_details(res, i, prov_find(PQgetvalue(res, i, C_INTEGRATION)), out);
+    return render_linked(res, i, view == GW_ACCOUNT_ADMIN, out);
 }
 
 void gw_handle_account_details(struct gw_req *req)

@@ -29,13 +29,36 @@ struct worker_ctx {
     int64_t grace_ms;
 };
 
+/*
+ * evutil_parse_sockaddr_port refuses port 0, which asks the kernel for a free port (tests and
+ * the demo listen on it and read the port from the "listening" line): parse the address with
+ * a placeholder port, then set 0.
+ */
+static int parse_listen(const char *listen_addr, struct sockaddr_storage *ss, int *sslen)
+{
+    const char *colon = strrchr(listen_addr, ':');
+    char placeholder[256];
+
+    if (!colon || colon[1] == '\0' || strspn(colon + 1, "0") != strlen(colon + 1))
+        return evutil_parse_sockaddr_port(listen_addr, (struct sockaddr *)ss, sslen);
+    if (snprintf(placeholder, sizeof(placeholder), "%.*s:1", (int)(colon - listen_addr),
+                 listen_addr) >= (int)sizeof(placeholder) ||
+        evutil_parse_sockaddr_port(placeholder, (struct sockaddr *)ss, sslen) != 0)
+        return -1;
+    if (ss->ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)ss)->sin6_port = 0;
+    else
+        ((struct sockaddr_in *)ss)->sin_port = 0;
+    return 0;
+}
+
 static evutil_socket_t bind_listener(const char *listen_addr, struct rs_errbuf *eb)
 {
     struct sockaddr_storage ss;
     int sslen = sizeof(ss), one = 1;
     evutil_socket_t fd;
 
-    if (evutil_parse_sockaddr_port(listen_addr, (struct sockaddr *)&ss, &sslen) != 0) {
+    if (parse_listen(listen_addr, &ss, &sslen) != 0) {
         rs_errbuf_param(eb, RS_ERR_INVALID, "listen", "listen: \"%s\" is not HOST:PORT",
                         listen_addr);
         return -1;

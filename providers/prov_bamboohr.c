@@ -12,6 +12,7 @@ static const struct prov_field fields[] = {
 const struct prov_ops prov_bamboohr_ops = {
     .slug = "bamboohr",
     .name = "BambooHR",
+    .color = "#73C41D",
     .auth = PROV_AUTH_BASIC,
     .fields = fields,
     .nfields = sizeof(fields) / sizeof(fields[0]),

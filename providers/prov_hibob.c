@@ -12,6 +12,7 @@ static const struct prov_field fields[] = {
 const struct prov_ops prov_hibob_ops = {
     .slug = "hibob",
     .name = "HiBob",
+    .color = "#E42C64",
     .auth = PROV_AUTH_BASIC,
     .fields = fields,
     .nfields = sizeof(fields) / sizeof(fields[0]),

@@ -13,6 +13,7 @@ static const struct prov_field fields[] = {
 const struct prov_ops prov_personio_ops = {
     .slug = "personio",
     .name = "Personio",
+    .color = "#1B1B1B",
     .auth = PROV_AUTH_OAUTH2_CLIENT,
     .fields = fields,
     .nfields = sizeof(fields) / sizeof(fields[0]),

@@ -50,7 +50,7 @@ key=$(cat "$demo/api.key")
 roster_log "starting rosterd on $listen (log: .demo/rosterd.log)"
 nohup setsid "$bin" serve >>"$demo/rosterd.log" 2>&1 </dev/null &
 echo $! >"$demo/rosterd.pid"
-if ! roster_wait_for_line "$demo/rosterd.log" "msg=\"listening\" addr=$listen" 30 >/dev/null; then
+if ! roster_wait_for_line "$demo/rosterd.log" "msg=\"listening\" addr=$listen" 30 "$(cat "$demo/rosterd.pid")" >/dev/null; then
     tail -n 20 "$demo/rosterd.log" >&2
     exit 1
 fi

@@ -6,13 +6,17 @@ ROSTER_PG_CLUSTER="$ROSTER_ROOT/tests/support/pg-cluster.sh"
 
 roster_log() { printf '==> %s\n' "$*" >&2; }
 
-# roster_wait_for_line FILE REGEX SECONDS: waits until a line of FILE matches; prints it.
+# roster_wait_for_line FILE REGEX SECONDS [PID]: waits until a line of FILE matches and prints
+# it; gives up at the deadline, or at once when process PID (if given) has exited.
 roster_wait_for_line() {
-    local file=$1 regex=$2 deadline=$((SECONDS + $3)) line
+    local file=$1 regex=$2 deadline=$((SECONDS + $3)) pid=${4:-} line
     while ((SECONDS < deadline)); do
         if [ -f "$file" ] && line=$(grep -m1 -E "$regex" "$file"); then
             printf '%s\n' "$line"
             return 0
+        fi
+        if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+            return 1
         fi
         sleep 0.1
     done
@@ -27,7 +31,7 @@ roster_start_rosterd() {
     : >"$log"
     "$bin" serve >>"$log" 2>&1 &
     ROSTERD_PID=$!
-    if ! line=$(roster_wait_for_line "$log" 'msg="listening"' 60); then
+    if ! line=$(roster_wait_for_line "$log" 'msg="listening"' 60 "$ROSTERD_PID"); then
         roster_log "rosterd did not start; its log:"
         tail -n 30 "$log" >&2
         kill "$ROSTERD_PID" 2>/dev/null || true

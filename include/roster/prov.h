@@ -31,8 +31,9 @@ struct prov_field {
 };
 
 struct prov_ops {
-    const char *slug; /* "bamboohr": integration slug and sandbox path prefix */
-    const char *name; /* "BambooHR" */
+    const char *slug;  /* "bamboohr": integration slug and sandbox path prefix */
+    const char *name;  /* "BambooHR" */
+    const char *color; /* brand color, "#RRGGBB" (Merge's integration objects carry one) */
     enum prov_auth auth;
     const struct prov_field *fields;
     size_t nfields;
