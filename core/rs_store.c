@@ -118,6 +118,9 @@ static enum rs_err copy_column(struct rs_buf *out, const struct rs_field *field,
     int64_t us;
     char text[RS_TIME_ISO_LEN];
 
+    /* An array column is NOT NULL: a record without the relation has an empty list. */
+    if ((!value || json_is_null(value)) && field->type == RS_FT_REFS)
+        return rs_buf_append(out, "{}", 2);
     if (!value || json_is_null(value))
         return rs_buf_append(out, "\\N", 2);
     switch (field->type) {

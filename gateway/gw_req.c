@@ -251,13 +251,14 @@ static enum rs_err read_path(struct gw_req *req)
 
 static void handle(struct gw_req *req)
 {
+    static const char uri_too_long[] = "{\"detail\":\"Request URI too long.\"}";
     enum rs_err err = RS_OK;
     const char *uri = evhttp_request_get_uri(req->ev);
 
     if (strlen(uri) > (size_t)req->app->cfg->max_uri_bytes) {
         rs_errbuf_set(&req->eb, RS_ERR_TOOBIG, "request URI longer than %lld bytes",
                       (long long)req->app->cfg->max_uri_bytes);
-        gw_reply_text(req, 414, "application/json", "{\"detail\":\"Request URI too long.\"}", 35);
+        gw_reply_text(req, 414, "application/json", uri_too_long, sizeof(uri_too_long) - 1);
         return;
     }
     if ((err = read_path(req)) != RS_OK)
