@@ -197,6 +197,7 @@ enum rs_err rs_store_batch_add(struct rs_store_batch *batch, const struct rs_rec
     if ((err = rs_model_render(batch->model, record->fields, &batch->normalized, eb)) != RS_OK)
         goto out;
     if (record->remote_data) {
+        /* kept in the provider's key order ({path, data} as Merge serves it); part of the hash */
         remote_data = json_dumps(record->remote_data, JSON_COMPACT | JSON_ENCODE_ANY);
         if (!remote_data) {
             err = RS_ERR_NOMEM;
@@ -302,7 +303,8 @@ static enum rs_err upsert(struct rs_store_batch *batch, struct rs_db *db, const 
     err = update_list(batch->model, &updates);
     if (err == RS_OK)
         err = rs_buf_appendf(&sql,
-                             "WITH up AS (INSERT INTO %s (%s) SELECT %s FROM rs_stage_%s "
+                             "WITH up AS (INSERT INTO %s (%s) SELECT DISTINCT ON (id) %s "
+                             "FROM rs_stage_%s ORDER BY id, rs_seq DESC "
                              "ON CONFLICT (linked_account_id, id) DO UPDATE SET %s "
                              "WHERE %s.content_hash <> EXCLUDED.content_hash "
                              "OR %s.remote_was_deleted RETURNING (xmax = 0) AS inserted) "
@@ -341,13 +343,20 @@ enum rs_err rs_store_batch_flush(struct rs_store_batch *batch, struct rs_db *db,
     batch->invalid = 0;
     if (batch->rows == 0)
         return RS_OK;
+    /* staged rows vanish at commit: outside a transaction they would vanish before the upsert */
+    if (!rs_db_conn(db) || PQtransactionStatus(rs_db_conn(db)) != PQTRANS_INTRANS)
+        return rs_errbuf_set(eb, RS_ERR_INTERNAL, "rs_store_batch_flush outside a transaction");
     rs_buf_init(&columns, 4096);
     if ((err = column_list(batch->model, "", &columns)) != RS_OK)
         goto out;
-    /* The staging table lives as long as the session; rows vanish at commit. */
+    /*
+     * The staging table lives as long as the session; rows vanish at commit. rs_seq keeps the
+     * order rows were added in, so that when a remote id comes twice in one flush (a page
+     * shifted under a paginated read) the last version wins instead of failing the upsert.
+     */
     snprintf(sql, sizeof(sql),
-             "CREATE TEMP TABLE IF NOT EXISTS rs_stage_%s "
-             "(LIKE %s INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+             "CREATE TEMP TABLE IF NOT EXISTS rs_stage_%s (LIKE %s INCLUDING DEFAULTS, "
+             "rs_seq bigint GENERATED ALWAYS AS IDENTITY) ON COMMIT DELETE ROWS",
              table, table);
     res = rs_db_exec(db, sql, 0, NULL, false, false, &err);
     if (!res)

@@ -666,6 +666,42 @@ static void test_rollback(void **state)
     assert_string_equal(scalar("SELECT string_agg(remote_id, ',') FROM teams", NULL, NULL), "T2");
 }
 
+/* The same remote id twice in one flush (a page shifted under a paginated read): last wins. */
+static void test_duplicate_in_one_flush(void **state)
+{
+    struct rec recs[] = {
+        ok("D1", json_pack("{s:s}", "name", "first version")),
+        ok("D2", json_pack("{s:s}", "name", "other")),
+        ok("D1", json_pack("{s:s}", "name", "second version")),
+    };
+
+    (void)state;
+    assert_stats(store(RS_MODEL_TEAM, recs, 3), 2, 0, 1, 0);
+    assert_int_equal(scalar_long("SELECT count(*) FROM teams", NULL, NULL), 2);
+    assert_string_equal(scalar("SELECT normalized::jsonb->>'name' FROM teams WHERE remote_id = "
+                               "'D1'",
+                               NULL, NULL),
+                        "second version");
+}
+
+/* Staged rows vanish at commit, so a flush outside a transaction is refused, not lost. */
+static void test_flush_outside_transaction(void **state)
+{
+    struct rs_store_stats stats = {0, 0, 0, 0};
+    struct rs_store_batch *batch = NULL;
+    struct rs_errbuf eb = {{0}, {0}};
+    json_t *fields = json_pack("{s:s}", "name", "Nowhere");
+    struct rs_record record = {"X1", fields, NULL};
+
+    (void)state;
+    assert_int_equal(rs_store_batch_new(&fx.account, RS_MODEL_TEAM, &batch), RS_OK);
+    assert_int_equal(rs_store_batch_add(batch, &record, &eb), RS_OK);
+    assert_int_equal(rs_store_batch_flush(batch, fx.db, &stats, &eb), RS_ERR_INTERNAL);
+    assert_non_null(strstr(eb.msg, "transaction"));
+    rs_store_batch_free(batch);
+    json_decref(fields);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -684,6 +720,8 @@ int main(void)
         T(test_deleted_row_comes_back),
         T(test_many_rows_several_flushes),
         T(test_rollback),
+        T(test_duplicate_in_one_flush),
+        T(test_flush_outside_transaction),
     };
 
     rs_log_set_level(RS_LOG_WARN);
