@@ -264,8 +264,10 @@ static enum rs_err check_result(struct rs_db *db, const PGresult *res, const cha
     err = classify_failure(db, sqlstate);
     if (err == RS_ERR_UNAVAILABLE)
         db->up = false;
-    rs_log(RS_LOG_ERROR, "database statement failed", "error=%s sqlstate=%s message=%s sql=%s",
-           rs_err_name(err), sqlstate ? sqlstate : "none",
+    /* a unique violation is an answer the caller expects (409), not a database failure */
+    rs_log(err == RS_ERR_CONFLICT ? RS_LOG_DEBUG : RS_LOG_ERROR, "database statement failed",
+           "error=%s sqlstate=%s message=%s sql=%s", rs_err_name(err),
+           sqlstate ? sqlstate : "none",
            rs_log_quote(message, quoted_message, sizeof(quoted_message)),
            rs_log_quote(sql, quoted_sql, sizeof(quoted_sql)));
     return err;
@@ -361,7 +363,8 @@ PGresult *rs_db_exec(struct rs_db *db, const char *sql, int n, const char *const
     err = check_result(db, res, sql);
 out:
     if (err != RS_OK) {
-        atomic_fetch_add(&rs_db_errors, 1);
+        if (err != RS_ERR_CONFLICT)
+            atomic_fetch_add(&rs_db_errors, 1);
         PQclear(res);
         res = NULL;
     }

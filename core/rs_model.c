@@ -138,27 +138,20 @@ const struct rs_field *rs_model_field(const struct rs_model *model, const char *
     return NULL;
 }
 
-void rs_model_id(const struct rs_uuid *account, enum rs_model_kind kind, const char *remote_id,
-                 struct rs_uuid *out)
+enum rs_err rs_model_id(const struct rs_uuid *account, enum rs_model_kind kind,
+                        const char *remote_id, struct rs_uuid *out)
 {
     const char *prefix = models[kind].id_prefix;
     size_t plen = strlen(prefix), rlen = strlen(remote_id);
-    char stack[256];
-    char *name = stack;
+    char name[RS_MODEL_REMOTE_ID_MAX + 32];
 
-    if (plen + 1 + rlen > sizeof(stack)) {
-        name = malloc(plen + 1 + rlen);
-        if (!name) { /* cannot happen in practice; fall back to hashing the remote id alone */
-            rs_uuid_v5(account, remote_id, rlen, out);
-            return;
-        }
-    }
+    if (rlen == 0 || rlen > RS_MODEL_REMOTE_ID_MAX)
+        return RS_ERR_INVALID;
     memcpy(name, prefix, plen);
     name[plen] = ':';
     memcpy(name + plen + 1, remote_id, rlen);
     rs_uuid_v5(account, name, plen + 1 + rlen, out);
-    if (name != stack)
-        free(name);
+    return RS_OK;
 }
 
 static enum rs_err render_uuid(const json_t *value, struct rs_buf *out)

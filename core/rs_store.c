@@ -143,15 +143,14 @@ static enum rs_err copy_column(struct rs_buf *out, const struct rs_field *field,
 }
 
 static enum rs_err copy_row(struct rs_store_batch *batch, const struct rs_record *record,
-                            const char *remote_data, size_t remote_data_len,
-                            const uint8_t hash[HASH_LEN])
+                            const struct rs_uuid *id_ptr, const char *remote_data,
+                            size_t remote_data_len, const uint8_t hash[HASH_LEN])
 {
     struct rs_buf *out = &batch->copy;
-    struct rs_uuid id;
+    struct rs_uuid id = *id_ptr;
     char id_text[RS_UUID_STR_LEN], hex[2 * HASH_LEN + 1];
     enum rs_err err;
 
-    rs_model_id(&batch->account, batch->model->kind, record->remote_id, &id);
     sodium_bin2hex(hex, sizeof(hex), hash, HASH_LEN);
     err = rs_buf_appendf(out, "%s\t%s\t", batch->account_text, rs_uuid_format(&id, id_text));
     if (err == RS_OK)
@@ -187,11 +186,14 @@ enum rs_err rs_store_batch_add(struct rs_store_batch *batch, const struct rs_rec
     size_t remote_data_len = 0, mark = batch->copy.len;
     uint8_t hash[HASH_LEN];
     crypto_generichash_state state;
+    struct rs_uuid id;
 
     rs_buf_reset(&batch->normalized);
-    if (!record->remote_id || !record->remote_id[0]) {
-        err = rs_errbuf_param(eb, RS_ERR_INVALID, "remote_id", "%s record without a remote id",
-                              batch->model->name);
+    if (!record->remote_id ||
+        rs_model_id(&batch->account, batch->model->kind, record->remote_id, &id) != RS_OK) {
+        err = rs_errbuf_param(eb, RS_ERR_INVALID, "remote_id",
+                              "%s record without a remote id, or one over %d bytes",
+                              batch->model->name, RS_MODEL_REMOTE_ID_MAX);
         goto out;
     }
     if ((err = rs_model_render(batch->model, record->fields, &batch->normalized, eb)) != RS_OK)
@@ -212,7 +214,7 @@ enum rs_err rs_store_batch_add(struct rs_store_batch *batch, const struct rs_rec
     if (remote_data)
         crypto_generichash_update(&state, (const uint8_t *)remote_data, remote_data_len);
     crypto_generichash_final(&state, hash, HASH_LEN);
-    err = copy_row(batch, record, remote_data, remote_data_len, hash);
+    err = copy_row(batch, record, &id, remote_data, remote_data_len, hash);
     if (err == RS_OK)
         batch->rows++;
 out:

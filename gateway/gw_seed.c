@@ -48,7 +48,8 @@ static json_t *ref(struct seed_ctx *ctx, enum rs_model_kind kind, const char *re
     struct rs_uuid id;
     char text[RS_UUID_STR_LEN];
 
-    rs_model_id(ctx->account, kind, remote_id, &id);
+    if (rs_model_id(ctx->account, kind, remote_id, &id) != RS_OK)
+        return json_null(); /* the seeder's remote ids are short; cannot happen */
     return json_string(rs_uuid_format(&id, text));
 }
 

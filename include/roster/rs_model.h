@@ -62,13 +62,17 @@ const struct rs_model *rs_model_by_path(const char *path, size_t len);
 /* The field named name, or NULL. */
 const struct rs_field *rs_model_field(const struct rs_model *model, const char *name);
 
+/* The longest remote id Roster accepts (bytes); longer ones are refused as invalid records. */
+#define RS_MODEL_REMOTE_ID_MAX 512
+
 /*
  * The deterministic id of a record: UUIDv5(namespace = linked account id,
  * name = "<id_prefix>:<remote_id>"). A relation is resolved without a lookup, and a resync or
- * relink keeps every id.
+ * relink keeps every id. RS_ERR_INVALID for an empty remote id or one longer than
+ * RS_MODEL_REMOTE_ID_MAX (no allocation, so no other failure).
  */
-void rs_model_id(const struct rs_uuid *account, enum rs_model_kind kind, const char *remote_id,
-                 struct rs_uuid *out);
+enum rs_err rs_model_id(const struct rs_uuid *account, enum rs_model_kind kind,
+                        const char *remote_id, struct rs_uuid *out) RS_MUST_CHECK;
 
 /*
  * Renders `record` (a JSON object keyed by wire names; missing keys render as null, unknown

@@ -559,8 +559,8 @@ static void by_id(const char *a, const char *b, char *out, size_t len)
     struct rs_uuid account, ia, ib;
 
     assert_int_equal(rs_uuid_parse(ACCOUNT_A, &account), RS_OK);
-    rs_model_id(&account, RS_MODEL_EMPLOYMENT, a, &ia);
-    rs_model_id(&account, RS_MODEL_EMPLOYMENT, b, &ib);
+    assert_int_equal(rs_model_id(&account, RS_MODEL_EMPLOYMENT, a, &ia), RS_OK);
+    assert_int_equal(rs_model_id(&account, RS_MODEL_EMPLOYMENT, b, &ib), RS_OK);
     snprintf(out, len, "%s,%s", memcmp(ia.b, ib.b, 16) < 0 ? a : b,
              memcmp(ia.b, ib.b, 16) < 0 ? b : a);
 }

@@ -111,7 +111,7 @@ static const char *id_of(const char *account_text, enum rs_model_kind kind, cons
     char *out = slots[next++ % 32];
 
     assert_int_equal(rs_uuid_parse(account_text, &account), RS_OK);
-    rs_model_id(&account, kind, remote_id, &id);
+    assert_int_equal(rs_model_id(&account, kind, remote_id, &id), RS_OK);
     return rs_uuid_format(&id, out);
 }
 
@@ -286,6 +286,7 @@ static void test_remote_data_change(void **state)
 
 static void test_invalid_records(void **state)
 {
+    static char long_id[RS_MODEL_REMOTE_ID_MAX + 2];
     struct rec recs[] = {
         person("G1", "Good", "One"),
         {"B1", json_pack("{s:i}", "first_name", 42), NULL, RS_ERR_INVALID, "first_name"},
@@ -296,11 +297,13 @@ static void test_invalid_records(void **state)
         {"", json_pack("{s:s}", "first_name", "No id"), NULL, RS_ERR_INVALID, "remote_id"},
         {NULL, json_pack("{s:s}", "first_name", "No id"), NULL, RS_ERR_INVALID, "remote_id"},
         {"B5", json_array(), NULL, RS_ERR_INVALID, NULL},
+        {long_id, json_pack("{s:s}", "first_name", "Long id"), NULL, RS_ERR_INVALID, "remote_id"},
         person("G3", "Good", "Three"),
     };
 
     (void)state;
-    assert_stats(store(RS_MODEL_EMPLOYEE, recs, sizeof(recs) / sizeof(recs[0])), 3, 0, 0, 7);
+    memset(long_id, 'x', sizeof(long_id) - 1);
+    assert_stats(store(RS_MODEL_EMPLOYEE, recs, sizeof(recs) / sizeof(recs[0])), 3, 0, 0, 8);
     assert_int_equal(scalar_long("SELECT count(*) FROM employees", NULL, NULL), 3);
     assert_string_equal(scalar("SELECT string_agg(remote_id, ',' ORDER BY remote_id) FROM "
                                "employees",

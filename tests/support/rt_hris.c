@@ -110,7 +110,8 @@ const char *rt_hris_id(const char *account, enum rs_model_kind kind, const char 
     char *out = slots[next++ % 64];
 
     assert_int_equal(rs_uuid_parse(account, &ns), RS_OK);
-    rs_model_id(&ns, kind, remote_id, &id);
+    if (rs_model_id(&ns, kind, remote_id, &id) != RS_OK)
+        fail_msg("rt_hris: remote id %s refused", remote_id);
     return rs_uuid_format(&id, out);
 }
 

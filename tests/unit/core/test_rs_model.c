@@ -385,7 +385,7 @@ static void check_id(const char *account_text, enum rs_model_kind kind, const ch
     char text[RS_UUID_STR_LEN];
 
     assert_int_equal(rs_uuid_parse(account_text, &account), RS_OK);
-    rs_model_id(&account, kind, remote_id, &id);
+    assert_int_equal(rs_model_id(&account, kind, remote_id, &id), RS_OK);
     assert_string_equal(rs_uuid_format(&id, text), expected);
 }
 
