@@ -1,11 +1,66 @@
-/* Declarations shared only inside providers/: the adapters the registry lists. */
+/*
+ * Declarations shared only inside providers/: the adapters the registry lists, and the
+ * table-driven mapping helpers they share (prov_map.c).
+ */
 #ifndef ROSTER_PROV_INT_H
 #define ROSTER_PROV_INT_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
 #include "roster/prov.h"
+#include "roster/rs_model.h"
+#include "roster/rs_time.h"
+#include "roster/rs_uuid.h"
 
 extern const struct prov_ops prov_bamboohr_ops;
 extern const struct prov_ops prov_personio_ops;
 extern const struct prov_ops prov_hibob_ops;
+
+/* A provider's enum value and the normalized value it maps to (NULL: map to null). */
+struct prov_enum {
+    const char *from; /* compared case-insensitively */
+    const char *to;
+};
+
+enum prov_conv {
+    PROV_TEXT,  /* string (numbers are formatted) → string; "" → null */
+    PROV_DATE,  /* a calendar date: its YYYY-MM-DD as written (local to the provider, any time
+                   or offset after it ignored) → midnight UTC; "0000-00-00" → null */
+    PROV_DATETIME, /* an instant in any form rs_time_parse takes (offsets applied) → UTC */
+    PROV_ENUM,  /* through `enums`; an unknown value → null (and counted by the caller if wanted) */
+    PROV_REF,   /* the provider's id of a related record → its UUID (rs_model_id of `ref`) */
+    PROV_BOOL,  /* true/false, "true"/"false", 1/0 → boolean */
+};
+
+/* One mapping: the value at `from` (a dotted path) becomes normalized field `to`. */
+struct prov_map {
+    const char *from;
+    const char *to;
+    enum prov_conv conv;
+    const struct prov_enum *enums; /* PROV_ENUM: table ending with {NULL, NULL} */
+    enum rs_model_kind ref;        /* PROV_REF: the related model */
+};
+
+/* The value at a dotted path ("work.department") of obj, or NULL (missing or not an object). */
+const json_t *prov_json_path(const json_t *obj, const char *path);
+/* A scalar as text into out (strings as is, integers and reals formatted); NULL otherwise. */
+const char *prov_json_text(const json_t *value, char *out, size_t outlen);
+/* The normalized value of an enum through table, or NULL when value is not in it. */
+const char *prov_enum_lookup(const struct prov_enum *table, const char *value);
+/* The JSON string of the UUID of (kind, remote_id) in account, or null for an empty id. */
+json_t *prov_ref(const struct rs_uuid *account, enum rs_model_kind kind, const char *remote_id);
+
+/*
+ * Applies every mapping of map to src, setting fields of dst (a JSON object). A value of the
+ * wrong shape for its conversion (an object where text is expected, an unparseable date)
+ * makes the whole record unmappable: returns RS_ERR_INVALID and names the provider field in
+ * *bad. Missing values become null. RS_ERR_NOMEM on allocation failure.
+ */
+enum rs_err prov_map_apply(const struct prov_map *map, size_t n, const json_t *src,
+                           const struct rs_uuid *account, json_t *dst, const char **bad)
+    RS_MUST_CHECK;
 
 #endif

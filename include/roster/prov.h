@@ -1,8 +1,10 @@
 /*
  * Provider adapters: one `const struct prov_ops prov_<name>_ops` per HRIS (curl vtls-style),
- * found through the registry by integration slug. An adapter declares how it authenticates
- * and which credential fields its connect form asks for; the sync functions arrive with the
- * sync engine.
+ * found through the registry by integration slug. An adapter declares how it authenticates,
+ * which credential fields its connect form asks for, and two pure functions the sync engine
+ * drives: next_request (what to fetch next) and parse_response (a page → normalized records
+ * and a continuation). Adapters do no I/O and keep no global state: everything a sync needs
+ * to continue lives in struct prov_sync, which the engine owns.
  */
 #ifndef ROSTER_PROV_H
 #define ROSTER_PROV_H
@@ -13,6 +15,9 @@
 #include <jansson.h>
 
 #include "roster/rs_err.h"
+#include "roster/rs_model.h"
+#include "roster/rs_store.h"
+#include "roster/rs_uuid.h"
 
 enum prov_auth {
     PROV_AUTH_BASIC,         /* HTTP Basic from credential fields */
@@ -30,6 +35,53 @@ struct prov_field {
     bool secret;         /* masked in forms, never logged */
 };
 
+/* Capabilities (prov_ops.caps). */
+#define PROV_CAP_INCREMENTAL 0x1u /* can fetch only what changed since a time */
+
+/* An HTTP request an adapter wants made; the engine sends it (rs_httpc) and owns retries. */
+struct prov_request {
+    char method[8];   /* "GET", "POST" */
+    char url[2048];   /* absolute, built with prov_request_url */
+    enum { PROV_REQ_AUTH_NONE, PROV_REQ_AUTH_BASIC, PROV_REQ_AUTH_BEARER } auth;
+    char user[256];   /* Basic user name */
+    char secret[1024]; /* Basic password or bearer token: wiped by prov_request_cleanup */
+    char content_type[64]; /* of body; "" when there is none */
+    char *body;       /* malloc'd, or NULL */
+    size_t body_len;
+    int page;         /* 0 for a request that fetches records, -1 for auth/metadata calls */
+};
+/* Wipes the secrets and frees the body; the request can be reused. */
+void prov_request_cleanup(struct prov_request *req);
+
+/* A response handed to parse_response (only 2xx reach an adapter; the engine handles the rest). */
+struct prov_response {
+    long status;
+    const char *body; /* not NUL-terminated necessarily; len bytes */
+    size_t len;
+};
+
+/* One sync run as an adapter sees it. The engine creates it and keeps it between calls. */
+struct prov_sync {
+    const json_t *credentials; /* the opened credentials object (borrowed) */
+    const char *base_url;      /* the linked account's override, or NULL */
+    struct rs_uuid account;    /* namespace of every id (rs_model_id) */
+    bool full;                 /* full sync; else incremental since since_us */
+    int64_t since_us;          /* incremental: changes after this time (0 on a full sync) */
+    int64_t now_us;            /* wall clock at the start of this step (the engine sets it) */
+    json_t *state;             /* the adapter's continuation; starts as an empty object */
+    json_t *token;             /* cached access token object, or NULL; the engine persists it
+                                  sealed across syncs (client-credentials / OAuth providers) */
+};
+
+/* Where parse_response delivers what it read. */
+struct prov_sink {
+    /* One normalized record (relations already as UUIDs). An error aborts the sync. */
+    enum rs_err (*record)(void *arg, enum rs_model_kind kind, const struct rs_record *record);
+    /* A provider record that could not be mapped: skipped and counted, never fatal. */
+    void (*skipped)(void *arg, enum rs_model_kind kind, const char *why);
+    void *arg;
+};
+
 struct prov_ops {
     const char *slug;  /* "bamboohr": integration slug and sandbox path prefix */
     const char *name;  /* "BambooHR" */
@@ -37,7 +89,41 @@ struct prov_ops {
     enum prov_auth auth;
     const struct prov_field *fields;
     size_t nfields;
+    unsigned caps;              /* PROV_CAP_* */
+    double rate_per_s;          /* documented request rate to stay under (0 = none published) */
+    double burst;               /* requests allowed at once before throttling proactively */
+    const char *rate_reset_header; /* 429 header holding the reset time (epoch s), or NULL */
+
+    /*
+     * Fills req with the next request of this sync, or sets *done when every record has been
+     * delivered. Pure: reads sync (credentials, state, token) and writes only req and *done.
+     * RS_ERR_INVALID when the credentials cannot form a request (detail in eb).
+     */
+    enum rs_err (*next_request)(const struct prov_sync *sync, struct prov_request *req,
+                                bool *done, struct rs_errbuf *eb);
+    /*
+     * Parses the 2xx response to the request next_request made last: delivers records to
+     * sink, and updates sync->state (and sync->token for an auth call) so that next_request
+     * continues. RS_ERR_UPSTREAM when the body is not the documented shape (malformed or
+     * truncated JSON, missing envelope) — the sync then fails and stores nothing. A single
+     * record that cannot be mapped is reported through sink->skipped instead.
+     */
+    enum rs_err (*parse_response)(struct prov_sync *sync, const struct prov_response *resp,
+                                  const struct prov_sink *sink, struct rs_errbuf *eb);
 };
+
+/*
+ * Builds the URL of a documented endpoint into out: `origin` is the provider's documented
+ * scheme+host (e.g. "https://acme.bamboohr.com"), `path` the rest ("/api/v1/meta/lists?x=1").
+ * When sync->base_url is set it replaces origin, keeping its own path as a prefix:
+ * base_url "http://127.0.0.1:8090/bamboohr" + path → "http://127.0.0.1:8090/bamboohr/api/…".
+ * RS_ERR_TOOBIG when it does not fit.
+ */
+enum rs_err prov_request_url(const struct prov_sync *sync, const char *origin, const char *path,
+                     char *out, size_t outlen) RS_MUST_CHECK;
+
+/* Appends s percent-encoded for a query string (RFC 3986 unreserved kept) into out. */
+enum rs_err prov_request_escape(const char *s, char *out, size_t outlen) RS_MUST_CHECK;
 
 /* The adapter for an integration slug, or NULL. */
 const struct prov_ops *prov_find(const char *slug);
