@@ -2,7 +2,11 @@
 #ifndef ROSTER_CORE_RS_INT_H
 #define ROSTER_CORE_RS_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
 
 /*
  * Length of str[0..len) without a UTF-8 sequence cut short at its end, so that a string
@@ -25,5 +29,65 @@ static inline size_t rs_utf8_complete_len(const char *str, size_t len)
     need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
     return len - (start - 1) < need ? start - 1 : len;
 }
+
+/*
+ * rs_httpc.c: the pure parts of the retry and throttle logic, declared here so that
+ * tests/unit/core/test_rs_httpc.c can check them without sockets. Times are microseconds.
+ */
+struct rs_throttle;
+
+/* Added to every wait a server asked for: servers count whole seconds and clocks drift. */
+#define RS_HTTPC_MARGIN_US INT64_C(50000)
+
+/* What to do after one attempt. */
+enum rs_httpc_verdict {
+    RS_HTTPC_DONE,      /* a response to return as it is (2xx, 3xx, 4xx, 501, 505) */
+    RS_HTTPC_FAIL,      /* no usable response, and trying again would not help */
+    RS_HTTPC_RETRY,     /* another 5xx, or a network error: back off and try again */
+    RS_HTTPC_THROTTLED, /* 429: wait as the response asks, then try again */
+};
+
+/* The verdict on an attempt that ended with code and (when code is CURLE_OK) status. */
+enum rs_httpc_verdict rs_httpc_verdict(CURLcode code, long status);
+
+/*
+ * If line (len bytes, CRLF included or not) is the header `name` (any case), copies its value
+ * without surrounding blanks into out and returns true. A value that does not fit in outlen is
+ * not copied (out is left alone) and false is returned, so that it is never read truncated.
+ */
+bool rs_httpc_header_value(const char *line, size_t len, const char *name, char *out,
+                           size_t outlen);
+
+/*
+ * Delay a Retry-After value asks for, the margin included: delta seconds after now, or an
+ * HTTP date (any form curl_getdate takes) against the wall clock now_wall_us (a date in the
+ * past gives only the margin). False when the value is neither.
+ */
+bool rs_httpc_parse_retry_after(const char *value, int64_t now_wall_us, int64_t *delay_us);
+
+/*
+ * Delay a rate-limit reset value asks for, the margin included. A value of 10^9 or more is
+ * epoch seconds: the limit may reset anywhere within that second, so the wait runs to the
+ * start of the next one. A smaller value is read as seconds from now (some providers send
+ * that), plus one for the same reason. False when the value is not a number or the reset has
+ * already passed (the caller then backs off instead).
+ */
+bool rs_httpc_parse_reset(const char *value, int64_t now_wall_us, int64_t *delay_us);
+
+/* The delay of a 429: Retry-After if usable, else the reset value. False when neither is. */
+bool rs_httpc_hint_delay(const char *retry_after, const char *reset, int64_t now_wall_us,
+                         int64_t *delay_us);
+
+/* The longest delay of retry number retry (0 for the first): min(max, base * 2^retry). */
+int64_t rs_httpc_backoff_cap_us(int64_t base_ms, int64_t max_ms, int retry);
+/* A delay drawn uniformly from [0, rs_httpc_backoff_cap_us(...)] ("full jitter"). */
+int64_t rs_httpc_backoff_us(int64_t base_ms, int64_t max_ms, int retry);
+
+/*
+ * Takes one token from the bucket at monotonic time now_us and returns how long to wait
+ * before sending (0 when a token was there). The token is taken either way: a wait is a debt
+ * that the following requests also wait out. Disabled (always 0) when rate_per_s is 0.
+ */
+int64_t rs_httpc_throttle_reserve(struct rs_throttle *throttle, int64_t now_us);
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * Normalized-model writer: render + hash each record, queue COPY rows, then upsert only what
- * changed. The sync engine and the demo seeder both write through here.
+ * Normalized-model writer: render + hash each record, queue COPY rows, stage them per sync,
+ * then apply: upsert only what changed, sweep what vanished. The sync engine and the example
+ * seeder both write through here (docs/design/store.md).
  */
 #include "roster/rs_store.h"
 
@@ -20,6 +21,8 @@
 struct rs_store_batch {
     struct rs_uuid account;
     char account_text[RS_UUID_STR_LEN];
+    struct rs_uuid sync_id;
+    char sync_text[RS_UUID_STR_LEN];
     const struct rs_model *model;
     struct rs_buf copy;       /* COPY text rows */
     struct rs_buf normalized; /* scratch for one record */
@@ -28,7 +31,7 @@ struct rs_store_batch {
 };
 
 enum rs_err rs_store_batch_new(const struct rs_uuid *account, enum rs_model_kind kind,
-                               struct rs_store_batch **out)
+                               const struct rs_uuid *sync_id, struct rs_store_batch **out)
 {
     struct rs_store_batch *batch = calloc(1, sizeof(*batch));
 
@@ -36,6 +39,11 @@ enum rs_err rs_store_batch_new(const struct rs_uuid *account, enum rs_model_kind
         return RS_ERR_NOMEM;
     batch->account = *account;
     rs_uuid_format(account, batch->account_text);
+    if (sync_id)
+        batch->sync_id = *sync_id;
+    else
+        rs_uuid_v4(&batch->sync_id);
+    rs_uuid_format(&batch->sync_id, batch->sync_text);
     batch->model = rs_model_get(kind);
     rs_buf_init(&batch->copy, BATCH_MAX_BYTES);
     rs_buf_init(&batch->normalized, ROW_MAX_BYTES);
@@ -152,7 +160,9 @@ static enum rs_err copy_row(struct rs_store_batch *batch, const struct rs_record
     enum rs_err err;
 
     sodium_bin2hex(hex, sizeof(hex), hash, HASH_LEN);
-    err = rs_buf_appendf(out, "%s\t%s\t", batch->account_text, rs_uuid_format(&id, id_text));
+    err =
+        rs_buf_appendf(out, "%s\t%s\t%s\t%s\t", batch->sync_text, record->out_of_scope ? "f" : "t",
+                       batch->account_text, rs_uuid_format(&id, id_text));
     if (err == RS_OK)
         err = copy_text(out, record->remote_id, strlen(record->remote_id));
     if (err == RS_OK)
@@ -230,17 +240,17 @@ out:
 }
 
 /* "linked_account_id, id, remote_id, normalized, remote_data, content_hash, <filter columns>" */
-static enum rs_err column_list(const struct rs_model *model, const char *prefix, struct rs_buf *out)
+static enum rs_err column_list(const struct rs_model *model, struct rs_buf *out)
 {
     static const char *const common[] = {"linked_account_id", "id",          "remote_id",
                                          "normalized",        "remote_data", "content_hash"};
     enum rs_err err = RS_OK;
 
     for (size_t i = 0; i < sizeof(common) / sizeof(common[0]) && err == RS_OK; i++)
-        err = rs_buf_appendf(out, "%s%s%s", i ? ", " : "", prefix, common[i]);
+        err = rs_buf_appendf(out, "%s%s", i ? ", " : "", common[i]);
     for (size_t i = 0; i < model->nfields && err == RS_OK; i++) {
         if (model->fields[i].column)
-            err = rs_buf_appendf(out, ", %s%s", prefix, model->fields[i].column);
+            err = rs_buf_appendf(out, ", %s", model->fields[i].column);
     }
     return err;
 }
@@ -262,18 +272,26 @@ static enum rs_err update_list(const struct rs_model *model, struct rs_buf *out)
     return err;
 }
 
-static enum rs_err copy_in(struct rs_store_batch *batch, struct rs_db *db, const char *columns,
-                           struct rs_errbuf *eb)
+static enum rs_err copy_in(struct rs_store_batch *batch, struct rs_db *db, struct rs_errbuf *eb)
 {
     PGconn *conn = rs_db_conn(db);
     PGresult *res = NULL;
-    char sql[1024];
-    enum rs_err err = RS_ERR_DB;
+    struct rs_buf sql;
+    enum rs_err err;
 
-    if (!conn)
+    if (!conn || rs_db_ensure(db) != RS_OK)
         return rs_errbuf_set(eb, RS_ERR_UNAVAILABLE, "database connection lost");
-    snprintf(sql, sizeof(sql), "COPY rs_stage_%s (%s) FROM STDIN", batch->model->path, columns);
-    res = PQexec(conn, sql);
+    conn = rs_db_conn(db);
+    rs_buf_init(&sql, 8192);
+    err = rs_buf_appendf(&sql, "COPY sync_stage_%s (sync_id, in_scope, ", batch->model->path);
+    if (err == RS_OK)
+        err = column_list(batch->model, &sql);
+    if (err == RS_OK)
+        err = rs_buf_append_str(&sql, ") FROM STDIN");
+    if (err != RS_OK)
+        goto out;
+    err = RS_ERR_DB;
+    res = PQexec(conn, sql.data);
     if (PQresultStatus(res) != PGRES_COPY_IN)
         goto out;
     if (PQputCopyData(conn, batch->copy.data ? batch->copy.data : "", (int)batch->copy.len) != 1 ||
@@ -284,97 +302,210 @@ static enum rs_err copy_in(struct rs_store_batch *batch, struct rs_db *db, const
     if (PQresultStatus(res) == PGRES_COMMAND_OK)
         err = RS_OK;
 out:
-    if (err != RS_OK)
+    if (err == RS_ERR_DB)
         rs_errbuf_set(eb, err, "COPY into staging failed: %s", PQerrorMessage(conn));
     PQclear(res);
     while ((res = PQgetResult(conn)) != NULL)
         PQclear(res);
+    rs_buf_cleanup(&sql);
     return err;
 }
 
-static enum rs_err upsert(struct rs_store_batch *batch, struct rs_db *db, const char *columns,
-                          struct rs_store_stats *stats, struct rs_errbuf *eb)
+enum rs_err rs_store_batch_stage(struct rs_store_batch *batch, struct rs_db *db,
+                                 struct rs_store_stats *stats, struct rs_errbuf *eb)
 {
-    const char *table = batch->model->path;
-    struct rs_buf sql, updates;
-    PGresult *res = NULL;
+    enum rs_err err = RS_OK;
+
+    stats->invalid += batch->invalid;
+    batch->invalid = 0;
+    if (batch->rows > 0)
+        err = copy_in(batch, db, eb);
+    rs_buf_reset(&batch->copy);
+    batch->rows = 0;
+    return err;
+}
+
+/* Runs sql (with $1 = sync id, $2 = account) and reads up to three counts from row 0. */
+static enum rs_err counts(struct rs_db *db, const char *sql, const char *sync_text,
+                          const char *account_text, size_t out[3], struct rs_errbuf *eb)
+{
+    const char *params[2] = {sync_text, account_text};
+    enum rs_err err;
+    PGresult *res = rs_db_exec(db, sql, account_text ? 2 : 1, params, false, true, &err);
+
+    if (!res)
+        return rs_errbuf_set(eb, err, "staging statement failed");
+    for (int i = 0; i < PQnfields(res) && i < 3; i++)
+        out[i] = PQntuples(res) ? strtoull(PQgetvalue(res, 0, i), NULL, 10) : 0;
+    PQclear(res);
+    return RS_OK;
+}
+
+static enum rs_err upsert_model(struct rs_db *db, const struct rs_model *model,
+                                const char *sync_text, const char *account_text,
+                                struct rs_store_stats *stats, struct rs_errbuf *eb)
+{
+    const char *table = model->path;
+    struct rs_buf sql, updates, columns;
+    size_t n[3] = {0, 0, 0};
     enum rs_err err;
 
     rs_buf_init(&sql, 64 * 1024);
     rs_buf_init(&updates, 16 * 1024);
-    err = update_list(batch->model, &updates);
+    rs_buf_init(&columns, 8 * 1024);
+    err = update_list(model, &updates);
     if (err == RS_OK)
-        err = rs_buf_appendf(&sql,
-                             "WITH up AS (INSERT INTO %s (%s) SELECT DISTINCT ON (id) %s "
-                             "FROM rs_stage_%s ORDER BY id, rs_seq DESC "
-                             "ON CONFLICT (linked_account_id, id) DO UPDATE SET %s "
-                             "WHERE %s.content_hash <> EXCLUDED.content_hash "
-                             "OR %s.remote_was_deleted RETURNING (xmax = 0) AS inserted) "
-                             "SELECT count(*) FILTER (WHERE inserted), "
-                             "count(*) FILTER (WHERE NOT inserted) FROM up",
-                             table, columns, columns, table, updates.data, table, table);
-    if (err != RS_OK)
-        goto out;
-    res = rs_db_exec(db, sql.data, 0, NULL, false, false, &err);
-    if (!res) {
-        rs_errbuf_set(eb, err, "upsert into %s failed", table);
-        goto out;
+        err = column_list(model, &columns);
+    if (err == RS_OK)
+        err = rs_buf_appendf(
+            &sql,
+            "WITH up AS (INSERT INTO %s (%s) SELECT DISTINCT ON (id) %s FROM sync_stage_%s "
+            "WHERE sync_id = $1::uuid AND linked_account_id = $2::uuid AND in_scope "
+            "ORDER BY id, rs_seq DESC ON CONFLICT (linked_account_id, id) DO UPDATE SET %s "
+            "WHERE %s.content_hash <> EXCLUDED.content_hash OR %s.remote_was_deleted "
+            "RETURNING (xmax = 0) AS inserted) "
+            "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted), "
+            "(SELECT count(DISTINCT id) FROM sync_stage_%s WHERE sync_id = $1::uuid AND in_scope) "
+            "FROM up",
+            table, columns.data, columns.data, table, updates.data, table, table, table);
+    if (err == RS_OK)
+        err = counts(db, sql.data, sync_text, account_text, n, eb);
+    if (err == RS_OK) {
+        stats->inserted += n[0];
+        stats->updated += n[1];
+        stats->unchanged += n[2] - n[0] - n[1];
     }
-    size_t inserted = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-    size_t updated = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
-    stats->inserted += inserted;
-    stats->updated += updated;
-    stats->unchanged += batch->rows - inserted - updated;
-out:
-    PQclear(res);
     rs_buf_cleanup(&sql);
     rs_buf_cleanup(&updates);
+    rs_buf_cleanup(&columns);
     return err;
+}
+
+/* Marks the account's rows of model that this full sync did not see as deleted. */
+static enum rs_err sweep_model(struct rs_db *db, const struct rs_model *model,
+                               const char *sync_text, const char *account_text,
+                               struct rs_store_stats *stats, struct rs_errbuf *eb)
+{
+    char sql[1024];
+    size_t n[3] = {0, 0, 0};
+    enum rs_err err;
+
+    snprintf(sql, sizeof(sql),
+             "WITH gone AS (UPDATE %s t SET remote_was_deleted = true, modified_at = now() "
+             "WHERE t.linked_account_id = $2::uuid AND NOT t.remote_was_deleted AND NOT EXISTS "
+             "(SELECT 1 FROM sync_stage_%s s WHERE s.sync_id = $1::uuid AND s.id = t.id) "
+             "RETURNING 1) SELECT count(*) FROM gone",
+             model->path, model->path);
+    err = counts(db, sql, sync_text, account_text, n, eb);
+    stats->deleted += n[0];
+    return err;
+}
+
+/* Employments of employees that are out of scope are out of scope too. */
+#define SQL_SCOPE_EMPLOYMENTS                                                                      \
+    "UPDATE sync_stage_employments s SET in_scope = false WHERE s.sync_id = $1::uuid "             \
+    "AND s.in_scope AND s.employee_id IN (SELECT e.id FROM sync_stage_employees e "                \
+    "WHERE e.sync_id = $1::uuid AND NOT e.in_scope)"
+
+enum rs_err rs_store_apply(struct rs_db *db, const struct rs_uuid *account,
+                           const struct rs_uuid *sync_id, bool sweep,
+                           struct rs_store_stats stats[RS_MODEL_COUNT], struct rs_errbuf *eb)
+{
+    char sync_text[RS_UUID_STR_LEN], account_text[RS_UUID_STR_LEN];
+    size_t ignored[3];
+    enum rs_err err;
+
+    if (!rs_db_conn(db) || PQtransactionStatus(rs_db_conn(db)) != PQTRANS_INTRANS)
+        return rs_errbuf_set(eb, RS_ERR_INTERNAL, "rs_store_apply outside a transaction");
+    rs_uuid_format(sync_id, sync_text);
+    rs_uuid_format(account, account_text);
+    err = counts(db, SQL_SCOPE_EMPLOYMENTS, sync_text, NULL, ignored, eb);
+    for (int k = 0; k < RS_MODEL_COUNT && err == RS_OK; k++) {
+        const struct rs_model *model = rs_model_get((enum rs_model_kind)k);
+
+        err = upsert_model(db, model, sync_text, account_text, &stats[k], eb);
+        if (err == RS_OK && sweep)
+            err = sweep_model(db, model, sync_text, account_text, &stats[k], eb);
+    }
+    return err == RS_OK ? rs_store_discard(db, sync_id, eb) : err;
+}
+
+enum rs_err rs_store_discard(struct rs_db *db, const struct rs_uuid *sync_id, struct rs_errbuf *eb)
+{
+    char sync_text[RS_UUID_STR_LEN], sql[256];
+    size_t ignored[3];
+    enum rs_err err = RS_OK;
+
+    rs_uuid_format(sync_id, sync_text);
+    for (int k = 0; k < RS_MODEL_COUNT && err == RS_OK; k++) {
+        snprintf(sql, sizeof(sql), "DELETE FROM sync_stage_%s WHERE sync_id = $1::uuid",
+                 rs_model_get((enum rs_model_kind)k)->path);
+        err = counts(db, sql, sync_text, NULL, ignored, eb);
+    }
+    return err;
+}
+
+enum rs_err rs_store_staged_count(struct rs_db *db, const struct rs_uuid *sync_id, size_t *out,
+                                  struct rs_errbuf *eb)
+{
+    char sync_text[RS_UUID_STR_LEN], sql[256];
+    size_t n[3];
+    enum rs_err err = RS_OK;
+
+    rs_uuid_format(sync_id, sync_text);
+    *out = 0;
+    for (int k = 0; k < RS_MODEL_COUNT && err == RS_OK; k++) {
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM sync_stage_%s WHERE sync_id = $1::uuid",
+                 rs_model_get((enum rs_model_kind)k)->path);
+        n[0] = 0;
+        err = counts(db, sql, sync_text, NULL, n, eb);
+        *out += n[0];
+    }
+    return err;
+}
+
+#define SQL_IMPACT                                                                                 \
+    "SELECT (SELECT count(*) FROM employees WHERE linked_account_id = $2::uuid AND NOT "           \
+    "remote_was_deleted AND employment_status = 'ACTIVE'), "                                       \
+    "(SELECT count(*) FROM employees t JOIN (SELECT DISTINCT ON (id) id, employment_status "       \
+    "FROM sync_stage_employees WHERE sync_id = $1::uuid AND in_scope ORDER BY id, rs_seq DESC) s " \
+    "ON s.id = t.id WHERE t.linked_account_id = $2::uuid AND NOT t.remote_was_deleted AND "        \
+    "t.employment_status = 'ACTIVE' AND s.employment_status IS DISTINCT FROM 'ACTIVE'), "          \
+    "(SELECT count(*) FROM employees t WHERE $3::boolean AND t.linked_account_id = $2::uuid AND "  \
+    "NOT t.remote_was_deleted AND t.employment_status = 'ACTIVE' AND NOT EXISTS (SELECT 1 FROM "   \
+    "sync_stage_employees s WHERE s.sync_id = $1::uuid AND s.id = t.id))"
+
+enum rs_err rs_store_impact(struct rs_db *db, const struct rs_uuid *account,
+                            const struct rs_uuid *sync_id, bool sweep, struct rs_store_impact *out,
+                            struct rs_errbuf *eb)
+{
+    char sync_text[RS_UUID_STR_LEN], account_text[RS_UUID_STR_LEN];
+    const char *params[3] = {rs_uuid_format(sync_id, sync_text),
+                             rs_uuid_format(account, account_text), sweep ? "true" : "false"};
+    enum rs_err err;
+    PGresult *res = rs_db_exec(db, SQL_IMPACT, 3, params, false, true, &err);
+
+    if (!res)
+        return rs_errbuf_set(eb, err, "impact query failed");
+    out->active = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    out->deactivated = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+    out->deleted = strtoull(PQgetvalue(res, 0, 2), NULL, 10);
+    PQclear(res);
+    return RS_OK;
 }
 
 enum rs_err rs_store_batch_flush(struct rs_store_batch *batch, struct rs_db *db,
                                  struct rs_store_stats *stats, struct rs_errbuf *eb)
 {
-    const char *table = batch->model->path;
-    struct rs_buf columns;
-    PGresult *res = NULL;
-    char sql[512];
+    const struct rs_model *model = batch->model;
     enum rs_err err;
 
-    stats->invalid += batch->invalid;
-    batch->invalid = 0;
-    if (batch->rows == 0)
-        return RS_OK;
-    /* staged rows vanish at commit: outside a transaction they would vanish before the upsert */
     if (!rs_db_conn(db) || PQtransactionStatus(rs_db_conn(db)) != PQTRANS_INTRANS)
         return rs_errbuf_set(eb, RS_ERR_INTERNAL, "rs_store_batch_flush outside a transaction");
-    rs_buf_init(&columns, 4096);
-    if ((err = column_list(batch->model, "", &columns)) != RS_OK)
-        goto out;
-    /*
-     * The staging table lives as long as the session; rows vanish at commit. rs_seq keeps the
-     * order rows were added in, so that when a remote id comes twice in one flush (a page
-     * shifted under a paginated read) the last version wins instead of failing the upsert.
-     */
-    snprintf(sql, sizeof(sql),
-             "CREATE TEMP TABLE IF NOT EXISTS rs_stage_%s (LIKE %s INCLUDING DEFAULTS, "
-             "rs_seq bigint GENERATED ALWAYS AS IDENTITY) ON COMMIT DELETE ROWS",
-             table, table);
-    res = rs_db_exec(db, sql, 0, NULL, false, false, &err);
-    if (!res)
-        goto out;
-    PQclear(res);
-    res = NULL;
-    if ((err = copy_in(batch, db, columns.data, eb)) != RS_OK)
-        goto out;
-    if ((err = upsert(batch, db, columns.data, stats, eb)) != RS_OK)
-        goto out;
-    snprintf(sql, sizeof(sql), "TRUNCATE rs_stage_%s", table);
-    res = rs_db_exec(db, sql, 0, NULL, false, false, &err);
-out:
-    PQclear(res);
-    rs_buf_cleanup(&columns);
-    rs_buf_reset(&batch->copy);
-    batch->rows = 0;
+    err = rs_store_batch_stage(batch, db, stats, eb);
+    if (err == RS_OK)
+        err = upsert_model(db, model, batch->sync_text, batch->account_text, stats, eb);
+    if (err == RS_OK)
+        err = rs_store_discard(db, &batch->sync_id, eb);
     return err;
 }

@@ -62,7 +62,7 @@ static bool v6_refused(const uint8_t b[16])
     return b[0] == 0xff; /* ff00::/8 multicast */
 }
 
-static bool addr_refused(const struct sockaddr *sa)
+bool rs_url_addr_is_private(const struct sockaddr *sa)
 {
     if (sa->sa_family == AF_INET)
         return v4_refused((const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr);
@@ -102,7 +102,7 @@ static enum rs_err check_addresses(const char *name, struct rs_errbuf *eb)
                               ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
                               : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
 
-        if (!addr_refused(sa))
+        if (!rs_url_addr_is_private(sa))
             continue;
         if (!inet_ntop(sa->sa_family, raw, shown, sizeof(shown)))
             shown[0] = '\0';

@@ -57,7 +57,7 @@ static enum rs_err put(struct seed_ctx *ctx, enum rs_model_kind kind, const char
                        json_t *fields_owned)
 {
     json_t *remote = json_pack("[{s:s, s:O}]", "path", "/example", "data", fields_owned);
-    struct rs_record rec = {remote_id, fields_owned, remote};
+    struct rs_record rec = {.remote_id = remote_id, .fields = fields_owned, .remote_data = remote};
     enum rs_err err = fields_owned && remote ? RS_OK : RS_ERR_NOMEM;
 
     if (err == RS_OK)
@@ -226,7 +226,7 @@ enum rs_err gw_seed_example(struct rs_db *db, const struct rs_uuid *account, int
     if (ctx.nteams > 2000)
         ctx.nteams = 2000;
     for (int k = 0; k < RS_MODEL_COUNT && err == RS_OK; k++)
-        err = rs_store_batch_new(account, (enum rs_model_kind)k, &ctx.batch[k]);
+        err = rs_store_batch_new(account, (enum rs_model_kind)k, NULL, &ctx.batch[k]);
     if (err == RS_OK)
         err = rs_db_command(db, "BEGIN");
     if (err == RS_OK)

@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 
+#include <sys/socket.h>
+
 #include "roster/rs_err.h"
 
 /*
@@ -15,5 +17,13 @@
  */
 enum rs_err rs_url_check_upstream(const char *url, bool allow_private,
                                   struct rs_errbuf *eb) RS_MUST_CHECK;
+
+/*
+ * True when sa (AF_INET or AF_INET6, borrowed) is one of the addresses rs_url_check_upstream
+ * refuses: loopback, private, link-local, unspecified, CGNAT, multicast or reserved, also in
+ * IPv4-mapped, IPv4-compatible and NAT64 form. Any other family counts as refused (true). For
+ * checks at connect time, when the address a name resolved to is known.
+ */
+bool rs_url_addr_is_private(const struct sockaddr *sa);
 
 #endif

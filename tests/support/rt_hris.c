@@ -122,7 +122,8 @@ void rt_hris_begin(struct rt_hris *fx, const char *account)
     snprintf(fx->account, sizeof(fx->account), "%s", account);
     assert_int_equal(rs_uuid_parse(account, &ns), RS_OK);
     for (int k = 0; k < RS_MODEL_COUNT; k++)
-        assert_int_equal(rs_store_batch_new(&ns, (enum rs_model_kind)k, &fx->batch[k]), RS_OK);
+        assert_int_equal(rs_store_batch_new(&ns, (enum rs_model_kind)k, NULL, &fx->batch[k]),
+                         RS_OK);
     assert_int_equal(rs_db_command(fx->db, "BEGIN"), RS_OK);
 }
 
@@ -137,7 +138,7 @@ void rt_hris_put(struct rt_hris *fx, enum rs_model_kind kind, const char *remote
     assert_non_null(fx->batch[kind]);
     snprintf(path, sizeof(path), "/%s/%s", rs_model_get(kind)->path, remote_id);
     remote = json_pack("[{s:s, s:O}]", "path", path, "data", fields);
-    record = (struct rs_record){remote_id, fields, remote};
+    record = (struct rs_record){.remote_id = remote_id, .fields = fields, .remote_data = remote};
     if (rs_store_batch_add(fx->batch[kind], &record, &eb) != RS_OK)
         fail_msg("%s %s refused: %s", rs_model_get(kind)->name, remote_id, eb.msg);
     json_decref(remote);
@@ -151,7 +152,7 @@ json_t *rt_hris_ref(struct rt_hris *fx, enum rs_model_kind kind, const char *rid
 
 void rt_hris_commit(struct rt_hris *fx)
 {
-    struct rs_store_stats stats = {0, 0, 0, 0};
+    struct rs_store_stats stats = {0};
     struct rs_errbuf eb = {{0}, {0}};
 
     for (int k = 0; k < RS_MODEL_COUNT; k++) {
