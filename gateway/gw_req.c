@@ -224,6 +224,54 @@ enum rs_err gw_req_json_body(struct gw_req *req, json_t **out)
     return RS_OK;
 }
 
+/* The length of the UTF-8 sequence that lead starts, or 0 when no valid one starts with it. */
+static size_t utf8_sequence_len(unsigned char lead)
+{
+    if (lead < 0x80)
+        return 1;
+    if (lead >= 0xC2 && lead <= 0xDF)
+        return 2;
+    if (lead >= 0xE0 && lead <= 0xEF)
+        return 3;
+    return lead >= 0xF0 && lead <= 0xF4 ? 4 : 0;
+}
+
+/*
+ * True when s is well-formed UTF-8 (no overlong forms, surrogates or code points past
+ * U+10FFFF): PostgreSQL refuses anything else in a text parameter, which would be a 500.
+ */
+static bool utf8_valid(const unsigned char *s)
+{
+    while (*s) {
+        size_t n = utf8_sequence_len(*s);
+
+        if (n == 0)
+            return false;
+        for (size_t i = 1; i < n; i++) {
+            if ((s[i] & 0xC0) != 0x80)
+                return false;
+        }
+        if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F) ||
+            (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] > 0x8F))
+            return false;
+        s += n;
+    }
+    return true;
+}
+
+/* Every query parameter's name and value must be UTF-8; the 400 names the parameter. */
+static enum rs_err check_query_utf8(struct gw_req *req)
+{
+    for (struct evkeyval *kv = TAILQ_FIRST(&req->query); kv; kv = TAILQ_NEXT(kv, next)) {
+        bool key_ok = utf8_valid((const unsigned char *)kv->key);
+
+        if (!key_ok || !utf8_valid((const unsigned char *)kv->value))
+            return rs_errbuf_param(&req->eb, RS_ERR_INVALID, key_ok ? kv->key : "query",
+                                   "query parameters must be UTF-8 (percent-encoded)");
+    }
+    return RS_OK;
+}
+
 /* Copies the decoded path of the URI into req->path; RS_ERR_INVALID if it is malformed. */
 static enum rs_err read_path(struct gw_req *req)
 {
@@ -246,7 +294,7 @@ static enum rs_err read_path(struct gw_req *req)
     free(decoded);
     if (query && evhttp_parse_query_str(query, &req->query) != 0)
         return rs_errbuf_set(&req->eb, RS_ERR_INVALID, "malformed query string");
-    return RS_OK;
+    return check_query_utf8(req);
 }
 
 static void handle(struct gw_req *req)
