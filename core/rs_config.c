@@ -78,6 +78,19 @@ static const struct rs_config_setting rs_config_table[] = {
      "PostgreSQL connect timeout, in seconds"},
     {"db_retry_interval_ms", RS_CONFIG_INT, "1000", 10, 60000, 0, FIELD(db_retry_interval_ms), NULL,
      "least time between two attempts to reconnect to PostgreSQL, in milliseconds"},
+    {"http_idle_timeout_s", RS_CONFIG_INT, "60", 1, 3600, 0, FIELD(http_idle_timeout_s), NULL,
+     "how long an HTTP connection may stay idle or slow before rosterd closes it, in seconds"},
+    {"sync_workers", RS_CONFIG_INT, "2", 0, 64, 0, FIELD(sync_workers), NULL,
+     "sync worker threads (each runs one sync at a time); 0 serves the API without syncing"},
+    {"sync_lease_s", RS_CONFIG_INT, "120", 10, 3600, 0, FIELD(sync_lease_s), NULL,
+     "how long a running sync's lease lasts without a heartbeat before another worker takes "
+     "it over, in seconds"},
+    {"sync_poll_ms", RS_CONFIG_INT, "1000", 20, 60000, 0, FIELD(sync_poll_ms), NULL,
+     "how often an idle sync worker looks for due syncs (a NOTIFY wakes it sooner)"},
+    {"upstream_timeout_ms", RS_CONFIG_INT, "30000", 1000, 600000, 0, FIELD(upstream_timeout_ms),
+     NULL, "timeout of one request to a provider, in milliseconds"},
+    {"upstream_max_attempts", RS_CONFIG_INT, "5", 1, 20, 0, FIELD(upstream_max_attempts), NULL,
+     "attempts per provider request on 5xx, network errors and 429 before the sync fails"},
 };
 
 #define RS_CONFIG_COUNT (sizeof(rs_config_table) / sizeof(rs_config_table[0]))

@@ -266,8 +266,7 @@ static enum rs_err check_result(struct rs_db *db, const PGresult *res, const cha
         db->up = false;
     /* a unique violation is an answer the caller expects (409), not a database failure */
     rs_log(err == RS_ERR_CONFLICT ? RS_LOG_DEBUG : RS_LOG_ERROR, "database statement failed",
-           "error=%s sqlstate=%s message=%s sql=%s", rs_err_name(err),
-           sqlstate ? sqlstate : "none",
+           "error=%s sqlstate=%s message=%s sql=%s", rs_err_name(err), sqlstate ? sqlstate : "none",
            rs_log_quote(message, quoted_message, sizeof(quoted_message)),
            rs_log_quote(sql, quoted_sql, sizeof(quoted_sql)));
     return err;

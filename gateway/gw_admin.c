@@ -102,11 +102,15 @@ out:
     return err;
 }
 
+/* The account and its initial sync, in one statement; the NOTIFY wakes an idle sync worker. */
 #define SQL_INSERT_ACCOUNT                                                                         \
-    "INSERT INTO linked_accounts (id, organization_id, integration, end_user_origin_id, "          \
-    "end_user_organization_name, end_user_email_address, status, account_token_hash, "             \
-    "credentials, base_url, completed_at) VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, "            \
-    "'COMPLETE', decode($7, 'hex'), $8::bytea, $9, now())"
+    "WITH la AS (INSERT INTO linked_accounts (id, organization_id, integration, "                  \
+    "end_user_origin_id, end_user_organization_name, end_user_email_address, status, "             \
+    "account_token_hash, credentials, base_url, completed_at) VALUES ($1::uuid, $2::uuid, $3, "    \
+    "$4, $5, $6, 'COMPLETE', decode($7, 'hex'), $8::bytea, $9, now()) RETURNING id) "              \
+    "INSERT INTO syncs (linked_account_id, id, kind, trigger, status) "                            \
+    "SELECT id, gen_random_uuid(), 'FULL', 'INITIAL', 'QUEUED' FROM la "                           \
+    "RETURNING pg_notify('roster_sync', '')"
 
 static enum rs_err insert_account(struct gw_req *req, const struct new_account *a, const char *id,
                                   const char *token)

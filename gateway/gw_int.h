@@ -223,6 +223,16 @@ enum rs_err gw_render_account(const PGresult *res, int i, enum gw_account_view v
 /* The Merge-style listing of accounts of req->org, filtered by the query (shared with admin). */
 void gw_list_accounts(struct gw_req *req, enum gw_account_view view);
 
+/* gw_sync.c: /sync-status and /sync-status/resync; the admin API over syncs. */
+void gw_handle_sync_status(struct gw_req *req);
+void gw_handle_sync_resync(struct gw_req *req);
+void gw_handle_admin_sync_settings_get(struct gw_req *req);
+void gw_handle_admin_sync_settings_patch(struct gw_req *req);
+void gw_handle_admin_syncs_list(struct gw_req *req);
+void gw_handle_admin_syncs_create(struct gw_req *req);
+void gw_handle_admin_sync_approve(struct gw_req *req);
+void gw_handle_admin_sync_discard(struct gw_req *req);
+
 /* gw_admin.c: the admin API (Bearer API key) over linked accounts. */
 void gw_handle_admin_account_create(struct gw_req *req);
 void gw_handle_admin_account_list(struct gw_req *req);

@@ -40,6 +40,28 @@ const char *gw_req_header(struct gw_req *req, const char *name)
     return evhttp_find_header(evhttp_request_get_input_headers(req->ev), name);
 }
 
+static const char *method_name(enum evhttp_cmd_type method)
+{
+    switch (method) {
+    case EVHTTP_REQ_GET:
+        return "GET";
+    case EVHTTP_REQ_POST:
+        return "POST";
+    case EVHTTP_REQ_PUT:
+        return "PUT";
+    case EVHTTP_REQ_PATCH:
+        return "PATCH";
+    case EVHTTP_REQ_DELETE:
+        return "DELETE";
+    case EVHTTP_REQ_HEAD:
+        return "HEAD";
+    case EVHTTP_REQ_OPTIONS:
+        return "OPTIONS";
+    default:
+        return "OTHER";
+    }
+}
+
 static void log_request(struct gw_req *req, int64_t duration_us)
 {
     char path[160];
@@ -47,7 +69,7 @@ static void log_request(struct gw_req *req, int64_t duration_us)
     if (!req->app->cfg->access_log)
         return;
     rs_log(RS_LOG_INFO, "request", "method=%s path=%s status=%d dur_us=%" PRId64 " route=%s",
-           evhttp_request_get_command(req->ev) == EVHTTP_REQ_GET ? "GET" : "OTHER",
+           method_name(evhttp_request_get_command(req->ev)),
            rs_log_quote(req->path, path, sizeof(path)), req->status, duration_us,
            req->route ? req->route->name : "-");
 }
@@ -165,9 +187,8 @@ static const char *default_message(int status)
     }
 }
 
-void gw_reply_error(struct gw_req *req, enum rs_err err)
+static void reply_error(struct gw_req *req, enum rs_err err, int status)
 {
-    int status = status_of(err);
     const char *message = req->eb.msg[0] ? req->eb.msg : default_message(status);
     struct rs_buf body;
     enum rs_err werr;
@@ -197,9 +218,19 @@ void gw_reply_error(struct gw_req *req, enum rs_err err)
         gw_reply_text(req, 500, "application/json", "{\"detail\":\"Internal error.\"}", 28);
         return;
     }
-    if (status == 503)
-        evhttp_add_header(evhttp_request_get_output_headers(req->ev), "Retry-After", "1");
+    if (status == 503) {
+        /* a client should come back when rosterd will next try to reconnect */
+        char retry[24];
+        snprintf(retry, sizeof(retry), "%lld",
+                 (long long)(req->app->cfg->db_retry_interval_ms + 999) / 1000);
+        evhttp_add_header(evhttp_request_get_output_headers(req->ev), "Retry-After", retry);
+    }
     gw_reply_json(req, status, &body);
+}
+
+void gw_reply_error(struct gw_req *req, enum rs_err err)
+{
+    reply_error(req, err, status_of(err));
 }
 
 enum rs_err gw_req_json_body(struct gw_req *req, json_t **out)
@@ -299,14 +330,13 @@ static enum rs_err read_path(struct gw_req *req)
 
 static void handle(struct gw_req *req)
 {
-    static const char uri_too_long[] = "{\"detail\":\"Request URI too long.\"}";
     enum rs_err err = RS_OK;
     const char *uri = evhttp_request_get_uri(req->ev);
 
     if (strlen(uri) > (size_t)req->app->cfg->max_uri_bytes) {
         rs_errbuf_set(&req->eb, RS_ERR_TOOBIG, "request URI longer than %lld bytes",
                       (long long)req->app->cfg->max_uri_bytes);
-        gw_reply_text(req, 414, "application/json", uri_too_long, sizeof(uri_too_long) - 1);
+        reply_error(req, RS_ERR_TOOBIG, 414);
         return;
     }
     if ((err = read_path(req)) != RS_OK)

@@ -10,6 +10,7 @@
 #define GET   EVHTTP_REQ_GET
 #define POST  EVHTTP_REQ_POST
 #define DEL   EVHTTP_REQ_DELETE
+#define PATCH EVHTTP_REQ_PATCH
 #define HRIS  "/api/hris/v1/"
 #define ADMIN "/api/admin/v1/"
 #define MODEL_ROUTES(path, kind)                                                                   \
@@ -43,6 +44,21 @@ static const struct gw_route routes[] = {
      "admin.linked-accounts.get", RS_MODEL_NONE},
     {DEL, ADMIN "linked-accounts/{id}", GW_AUTH_ORG, gw_handle_admin_account_delete,
      "admin.linked-accounts.delete", RS_MODEL_NONE},
+    {GET, HRIS "sync-status", GW_AUTH_ACCOUNT, gw_handle_sync_status, "sync-status", RS_MODEL_NONE},
+    {POST, HRIS "sync-status/resync", GW_AUTH_ACCOUNT, gw_handle_sync_resync, "sync-status.resync",
+     RS_MODEL_NONE},
+    {GET, ADMIN "linked-accounts/{id}/sync-settings", GW_AUTH_ORG,
+     gw_handle_admin_sync_settings_get, "admin.sync-settings.get", RS_MODEL_NONE},
+    {PATCH, ADMIN "linked-accounts/{id}/sync-settings", GW_AUTH_ORG,
+     gw_handle_admin_sync_settings_patch, "admin.sync-settings.update", RS_MODEL_NONE},
+    {GET, ADMIN "linked-accounts/{id}/syncs", GW_AUTH_ORG, gw_handle_admin_syncs_list,
+     "admin.syncs.list", RS_MODEL_NONE},
+    {POST, ADMIN "linked-accounts/{id}/syncs", GW_AUTH_ORG, gw_handle_admin_syncs_create,
+     "admin.syncs.create", RS_MODEL_NONE},
+    {POST, ADMIN "linked-accounts/{id}/syncs/{id}/approve", GW_AUTH_ORG,
+     gw_handle_admin_sync_approve, "admin.syncs.approve", RS_MODEL_NONE},
+    {POST, ADMIN "linked-accounts/{id}/syncs/{id}/discard", GW_AUTH_ORG,
+     gw_handle_admin_sync_discard, "admin.syncs.discard", RS_MODEL_NONE},
 };
 
 const struct gw_route *gw_router_routes(size_t *n)

@@ -159,7 +159,7 @@ static enum rs_err worker_init(struct worker_ctx *ctx, const struct gw_app *app,
     evhttp_set_gencb(ctx->w.http, gw_req_dispatch, &ctx->w);
     evhttp_set_max_body_size(ctx->w.http, (ev_ssize_t)cfg->max_body_bytes);
     evhttp_set_max_headers_size(ctx->w.http, (ev_ssize_t)cfg->max_header_bytes);
-    evhttp_set_timeout(ctx->w.http, 60);
+    evhttp_set_timeout(ctx->w.http, (int)cfg->http_idle_timeout_s);
     evhttp_set_allowed_methods(ctx->w.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
                                                 EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE |
                                                 EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);

@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "gw_int.h"
+#include "sync_int.h"
 #include "roster/rs_log.h"
 #include "roster/rs_migrate.h"
 #include "roster/rs_token.h"
@@ -108,6 +109,7 @@ static enum rs_err cmd_seed(const struct rs_config *cfg, const char *account, co
 static enum rs_err cmd_serve(const struct rs_config *cfg, struct rs_errbuf *eb)
 {
     struct gw_app app = {.cfg = cfg};
+    struct sync_pool *syncs = NULL;
     enum rs_err err;
 
     if ((err = rs_config_require_serve(cfg, eb)) != RS_OK)
@@ -122,7 +124,10 @@ static enum rs_err cmd_serve(const struct rs_config *cfg, struct rs_errbuf *eb)
     rs_config_log(cfg);
     err = cmd_migrate(cfg, eb);
     if (err == RS_OK)
+        err = sync_pool_start(&app, &syncs, eb);
+    if (err == RS_OK)
         err = gw_server_run(&app, eb);
+    sync_pool_stop(syncs, cfg->shutdown_grace_ms);
     sodium_memzero(app.cursor_key, sizeof(app.cursor_key));
     rs_vault_free(app.vault);
     return err;

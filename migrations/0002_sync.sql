@@ -31,6 +31,7 @@ CREATE TABLE syncs (
     started_at         timestamptz,
     finished_at        timestamptz,
     since_at           timestamptz,               -- incremental: changes after this time
+    stage_id           uuid,                      -- staging key of the attempt that finished
     reason             text,                      -- why FAILED or PAUSED
     stats              jsonb NOT NULL DEFAULT '{}',
     PRIMARY KEY (linked_account_id, id)

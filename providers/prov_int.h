@@ -26,13 +26,13 @@ struct prov_enum {
 };
 
 enum prov_conv {
-    PROV_TEXT,  /* string (numbers are formatted) → string; "" → null */
-    PROV_DATE,  /* a calendar date: its YYYY-MM-DD as written (local to the provider, any time
-                   or offset after it ignored) → midnight UTC; "0000-00-00" → null */
+    PROV_TEXT,     /* string (whole, any length; numbers are formatted) → string; "" → null */
+    PROV_DATE,     /* a calendar date: its YYYY-MM-DD as written (local to the provider, any time
+                      or offset after it ignored) → midnight UTC; "0000-00-00" → null */
     PROV_DATETIME, /* an instant in any form rs_time_parse takes (offsets applied) → UTC */
-    PROV_ENUM,  /* through `enums`; an unknown value → null (and counted by the caller if wanted) */
-    PROV_REF,   /* the provider's id of a related record → its UUID (rs_model_id of `ref`) */
-    PROV_BOOL,  /* true/false, "true"/"false", 1/0 → boolean */
+    PROV_ENUM, /* through `enums`; an unknown value → null (and counted by the caller if wanted) */
+    PROV_REF,  /* the provider's id of a related record → its UUID (rs_model_id of `ref`) */
+    PROV_BOOL, /* true/false, "true"/"false", 1/0 → boolean */
 };
 
 /* One mapping: the value at `from` (a dotted path) becomes normalized field `to`. */
@@ -60,7 +60,7 @@ json_t *prov_ref(const struct rs_uuid *account, enum rs_model_kind kind, const c
  * *bad. Missing values become null. RS_ERR_NOMEM on allocation failure.
  */
 enum rs_err prov_map_apply(const struct prov_map *map, size_t n, const json_t *src,
-                           const struct rs_uuid *account, json_t *dst, const char **bad)
-    RS_MUST_CHECK;
+                           const struct rs_uuid *account, json_t *dst,
+                           const char **bad) RS_MUST_CHECK;
 
 #endif

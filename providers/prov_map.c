@@ -79,6 +79,11 @@ static json_t *convert(const struct prov_map *m, const json_t *src, const struct
             return NULL;
         return json_boolean(strcasecmp(text, "true") == 0 || strcmp(text, "1") == 0);
     }
+    /* text passes whole: the buffer below would cut it, possibly inside a UTF-8 sequence */
+    if (m->conv == PROV_TEXT && json_is_string(src))
+        return json_string_length(src) > 0
+                   ? json_stringn(json_string_value(src), json_string_length(src))
+                   : json_null();
     if (!prov_json_text(src, text, sizeof(text)))
         return NULL;
     if (text[0] == '\0')

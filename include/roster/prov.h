@@ -40,15 +40,15 @@ struct prov_field {
 
 /* An HTTP request an adapter wants made; the engine sends it (rs_httpc) and owns retries. */
 struct prov_request {
-    char method[8];   /* "GET", "POST" */
-    char url[2048];   /* absolute, built with prov_request_url */
+    char method[8]; /* "GET", "POST" */
+    char url[2048]; /* absolute, built with prov_request_url */
     enum { PROV_REQ_AUTH_NONE, PROV_REQ_AUTH_BASIC, PROV_REQ_AUTH_BEARER } auth;
-    char user[256];   /* Basic user name */
-    char secret[1024]; /* Basic password or bearer token: wiped by prov_request_cleanup */
+    char user[256];        /* Basic user name */
+    char secret[1024];     /* Basic password or bearer token: wiped by prov_request_cleanup */
     char content_type[64]; /* of body; "" when there is none */
-    char *body;       /* malloc'd, or NULL */
+    char *body;            /* malloc'd, or NULL */
     size_t body_len;
-    int page;         /* 0 for a request that fetches records, -1 for auth/metadata calls */
+    int page; /* 0 for a request that fetches records, -1 for auth/metadata calls */
 };
 /* Wipes the secrets and frees the body; the request can be reused. */
 void prov_request_cleanup(struct prov_request *req);
@@ -89,9 +89,9 @@ struct prov_ops {
     enum prov_auth auth;
     const struct prov_field *fields;
     size_t nfields;
-    unsigned caps;              /* PROV_CAP_* */
-    double rate_per_s;          /* documented request rate to stay under (0 = none published) */
-    double burst;               /* requests allowed at once before throttling proactively */
+    unsigned caps;                 /* PROV_CAP_* */
+    double rate_per_s;             /* documented request rate to stay under (0 = none published) */
+    double burst;                  /* requests allowed at once before throttling proactively */
     const char *rate_reset_header; /* 429 header holding the reset time (epoch s), or NULL */
 
     /*
@@ -99,8 +99,8 @@ struct prov_ops {
      * delivered. Pure: reads sync (credentials, state, token) and writes only req and *done.
      * RS_ERR_INVALID when the credentials cannot form a request (detail in eb).
      */
-    enum rs_err (*next_request)(const struct prov_sync *sync, struct prov_request *req,
-                                bool *done, struct rs_errbuf *eb);
+    enum rs_err (*next_request)(const struct prov_sync *sync, struct prov_request *req, bool *done,
+                                struct rs_errbuf *eb);
     /*
      * Parses the 2xx response to the request next_request made last: delivers records to
      * sink, and updates sync->state (and sync->token for an auth call) so that next_request
@@ -120,7 +120,7 @@ struct prov_ops {
  * RS_ERR_TOOBIG when it does not fit.
  */
 enum rs_err prov_request_url(const struct prov_sync *sync, const char *origin, const char *path,
-                     char *out, size_t outlen) RS_MUST_CHECK;
+                             char *out, size_t outlen) RS_MUST_CHECK;
 
 /* Appends s percent-encoded for a query string (RFC 3986 unreserved kept) into out. */
 enum rs_err prov_request_escape(const char *s, char *out, size_t outlen) RS_MUST_CHECK;

@@ -13,20 +13,26 @@
 #include "roster/rs_err.h"
 
 struct rs_config {
-    char *database_url;           /* libpq conninfo or URI; "" = libpq defaults (PG* env) */
-    char *listen;                 /* HOST:PORT for the HTTP server; port 0 = pick one */
-    char *public_url;             /* base URL users reach rosterd at; "" = http://<listen> */
-    char *master_key;             /* base64 of 32 bytes; secret */
-    bool allow_private_upstreams; /* allow base_url/webhook hosts on private/loopback nets */
-    int64_t http_workers;         /* HTTP worker threads */
-    int64_t max_body_bytes;       /* request body limit */
-    int64_t max_header_bytes;     /* request header block limit */
-    int64_t max_uri_bytes;        /* request URI length limit */
-    char *log_level;              /* debug|info|warn|error */
-    bool access_log;              /* one log line per request */
-    int64_t shutdown_grace_ms;    /* how long SIGTERM waits for in-flight requests */
-    int64_t db_connect_timeout_s; /* libpq connect_timeout */
-    int64_t db_retry_interval_ms; /* minimum pause between reconnect attempts */
+    char *database_url;            /* libpq conninfo or URI; "" = libpq defaults (PG* env) */
+    char *listen;                  /* HOST:PORT for the HTTP server; port 0 = pick one */
+    char *public_url;              /* base URL users reach rosterd at; "" = http://<listen> */
+    char *master_key;              /* base64 of 32 bytes; secret */
+    bool allow_private_upstreams;  /* allow base_url/webhook hosts on private/loopback nets */
+    int64_t http_workers;          /* HTTP worker threads */
+    int64_t max_body_bytes;        /* request body limit */
+    int64_t max_header_bytes;      /* request header block limit */
+    int64_t max_uri_bytes;         /* request URI length limit */
+    char *log_level;               /* debug|info|warn|error */
+    bool access_log;               /* one log line per request */
+    int64_t shutdown_grace_ms;     /* how long SIGTERM waits for in-flight requests */
+    int64_t db_connect_timeout_s;  /* libpq connect_timeout */
+    int64_t db_retry_interval_ms;  /* minimum pause between reconnect attempts */
+    int64_t http_idle_timeout_s;   /* idle/slow HTTP connections are closed after this */
+    int64_t sync_workers;          /* sync threads; 0 = none */
+    int64_t sync_lease_s;          /* lease of a running sync without heartbeat */
+    int64_t sync_poll_ms;          /* idle sync workers look for work this often */
+    int64_t upstream_timeout_ms;   /* one provider request */
+    int64_t upstream_max_attempts; /* retries of one provider request */
 };
 
 /*

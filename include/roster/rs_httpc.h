@@ -19,15 +19,15 @@
 struct rs_httpc;
 
 struct rs_httpc_options {
-    int64_t timeout_ms;        /* whole request, connect included (default 30000) */
+    int64_t timeout_ms;         /* whole request, connect included (default 30000) */
     int64_t connect_timeout_ms; /* default 10000 */
-    size_t max_response_bytes; /* default 256 MiB; larger → RS_ERR_TOOBIG */
-    int max_attempts;          /* attempts per request for 5xx/network errors/429 (default 5) */
-    int64_t backoff_base_ms;   /* first retry delay for 5xx/network errors (default 500) */
-    int64_t backoff_max_ms;    /* cap of one delay (default 30000) */
-    int64_t max_wait_ms;       /* longest single 429 wait accepted; longer → RS_ERR_RATELIMIT
-                                  (default 120000) */
-    bool allow_private;        /* allow loopback/private addresses (ROSTER_ALLOW_PRIVATE_UPSTREAMS) */
+    size_t max_response_bytes;  /* default 256 MiB; larger → RS_ERR_TOOBIG */
+    int max_attempts;           /* attempts per request for 5xx/network errors/429 (default 5) */
+    int64_t backoff_base_ms;    /* first retry delay for 5xx/network errors (default 500) */
+    int64_t backoff_max_ms;     /* cap of one delay (default 30000) */
+    int64_t max_wait_ms;        /* longest single 429 wait accepted; longer → RS_ERR_RATELIMIT
+                                   (default 120000) */
+    bool allow_private; /* allow loopback/private addresses (ROSTER_ALLOW_PRIVATE_UPSTREAMS) */
 };
 
 /*
@@ -39,9 +39,9 @@ struct rs_httpc_options {
 struct rs_throttle {
     double rate_per_s;
     double burst;
-    double tokens;           /* internal */
-    int64_t last_refill_us;  /* internal, monotonic */
-    int64_t not_before_us;   /* internal, monotonic */
+    double tokens;          /* internal */
+    int64_t last_refill_us; /* internal, monotonic */
+    int64_t not_before_us;  /* internal, monotonic */
 };
 
 struct rs_http_header {
@@ -56,19 +56,19 @@ struct rs_http_request {
     size_t nheaders;
     const char *basic_user; /* HTTP Basic when non-NULL (with basic_password) */
     const char *basic_password;
-    const char *bearer;     /* Authorization: Bearer when non-NULL */
-    const char *body;       /* may be NULL */
+    const char *bearer; /* Authorization: Bearer when non-NULL */
+    const char *body;   /* may be NULL */
     size_t body_len;
-    const char *content_type; /* of body */
+    const char *content_type;      /* of body */
     const char *rate_reset_header; /* header of a 429 holding the reset time (epoch seconds) */
 };
 
 struct rs_http_response {
-    long status;        /* final HTTP status (0 when no response) */
-    struct rs_buf body; /* NUL-terminated; owned: release with rs_http_response_cleanup */
+    long status;          /* final HTTP status (0 when no response) */
+    struct rs_buf body;   /* NUL-terminated; owned: release with rs_http_response_cleanup */
     char retry_after[64]; /* the last Retry-After header seen, "" if none */
-    int attempts;       /* how many requests were sent */
-    int64_t waited_ms;  /* time spent in backoff/rate-limit waits */
+    int attempts;         /* how many requests were sent */
+    int64_t waited_ms;    /* time spent in backoff/rate-limit waits */
 };
 
 /* Creates a client. RS_ERR_NOMEM on failure. */

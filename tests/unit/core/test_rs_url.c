@@ -13,6 +13,10 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/un.h>
+
 static void expect(const char *url, bool allow_private, enum rs_err expected)
 {
     struct rs_errbuf eb;
@@ -205,6 +209,70 @@ static void test_length_limit(void **state)
     free(url);
 }
 
+/* rs_url_addr_is_private on a literal address, through the socket address of its family. */
+static bool addr_private(const char *text)
+{
+    struct sockaddr_in v4 = {.sin_family = AF_INET};
+    struct sockaddr_in6 v6 = {.sin6_family = AF_INET6};
+
+    if (inet_pton(AF_INET, text, &v4.sin_addr) == 1)
+        return rs_url_addr_is_private((const struct sockaddr *)&v4);
+    if (inet_pton(AF_INET6, text, &v6.sin6_addr) != 1)
+        fail_msg("not an address literal: %s", text);
+    return rs_url_addr_is_private((const struct sockaddr *)&v6);
+}
+
+static void test_addr_is_private(void **state)
+{
+    static const char *const refused[] = {
+        "127.0.0.1",
+        "127.255.255.254",
+        "0.0.0.0",
+        "10.0.0.1",
+        "10.255.255.255",
+        "172.16.0.1",
+        "172.31.255.255",
+        "192.168.0.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "100.127.255.255",
+        "224.0.0.1",
+        "240.0.0.1",
+        "255.255.255.255",
+        "::",
+        "::1",
+        "fc00::1",
+        "fdff:ffff::1",
+        "fe80::1",
+        "fec0::1",
+        "ff02::1",
+        "::ffff:127.0.0.1",
+        "::ffff:10.1.2.3",
+        "::127.0.0.1",
+        "64:ff9b::10.0.0.1",
+    };
+    static const char *const allowed[] = {
+        "93.184.216.34",        "8.8.8.8",
+        "9.255.255.255",        "11.0.0.0",
+        "100.63.255.255",       "100.128.0.0",
+        "172.32.0.0",           "192.169.0.0",
+        "223.255.255.255",      "2606:4700::1111",
+        "2001:db8::1",          "fe00::1",
+        "::ffff:93.184.216.34", "64:ff9b::93.184.216.34",
+    };
+    struct sockaddr_un local = {.sun_family = AF_UNIX};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+        if (!addr_private(refused[i]))
+            fail_msg("%s should count as private", refused[i]);
+    for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+        if (addr_private(allowed[i]))
+            fail_msg("%s should count as public", allowed[i]);
+    /* an unknown family is refused rather than let through */
+    assert_true(rs_url_addr_is_private((const struct sockaddr *)&local));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -214,6 +282,7 @@ int main(void)
         cmocka_unit_test(test_detail_names_the_address),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_length_limit),
+        cmocka_unit_test(test_addr_is_private),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,694 @@
+/*
+ * Unit tests for providers/prov_bamboohr.c: the requests it builds (meta/lists, then dataset
+ * pages, full and incremental) and the records it makes of fixture answers shaped as BambooHR
+ * documents them (tests/unit/providers/fixtures/bamboohr). No sockets, no database.
+ */
+#include "roster/prov.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "roster/rs_buf.h"
+#include "roster/rs_model.h"
+#include "roster/rs_time.h"
+#include "roster/rs_uuid.h"
+
+#define ACCOUNT "0f8fad5b-d9cb-469f-a165-70867728950e"
+
+/* ---- a sink that keeps what it is given, after checking that each record renders */
+
+struct capture {
+    json_t *records; /* [{kind, remote_id, fields, remote_data}] */
+    json_t *skipped; /* [why] */
+};
+
+static enum rs_err capture_record(void *arg, enum rs_model_kind kind,
+                                  const struct rs_record *record)
+{
+    struct capture *cap = arg;
+    struct rs_buf out;
+    struct rs_errbuf eb;
+
+    rs_buf_init(&out, 1 << 20);
+    assert_int_equal(rs_model_render(rs_model_get(kind), record->fields, &out, &eb), RS_OK);
+    rs_buf_cleanup(&out);
+    assert_non_null(record->remote_id);
+    assert_true(record->remote_id[0] != '\0');
+    assert_int_equal(
+        json_array_append_new(cap->records,
+                              json_pack("{s:i, s:s, s:O, s:O?}", "kind", (int)kind, "remote_id",
+                                        record->remote_id, "fields", record->fields, "remote_data",
+                                        record->remote_data)),
+        0);
+    return RS_OK;
+}
+
+static void capture_skipped(void *arg, enum rs_model_kind kind, const char *why)
+{
+    struct capture *cap = arg;
+
+    (void)kind;
+    json_array_append_new(cap->skipped, json_string(why));
+}
+
+/* The fields of the record of kind and remote id, or NULL. */
+static const json_t *find(const struct capture *cap, enum rs_model_kind kind, const char *remote_id)
+{
+    size_t i;
+    const json_t *rec;
+
+    json_array_foreach(cap->records, i, rec)
+    {
+        if (json_integer_value(json_object_get(rec, "kind")) == kind &&
+            strcmp(json_string_value(json_object_get(rec, "remote_id")), remote_id) == 0)
+            return json_object_get(rec, "fields");
+    }
+    return NULL;
+}
+
+static size_t count(const struct capture *cap, enum rs_model_kind kind)
+{
+    size_t i, n = 0;
+    const json_t *rec;
+
+    json_array_foreach(cap->records, i, rec) n +=
+        json_integer_value(json_object_get(rec, "kind")) == kind;
+    return n;
+}
+
+/* ---- fixtures */
+
+struct fixture {
+    const struct prov_ops *ops;
+    json_t *credentials;
+    struct prov_sync sync;
+    struct capture cap;
+    struct prov_sink sink;
+    struct prov_request req;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+
+    assert_non_null(f);
+    f->ops = prov_find("bamboohr");
+    assert_non_null(f->ops);
+    f->credentials = json_pack("{s:s, s:s}", "subdomain", "acme", "api_key", "k3y-0123456789");
+    f->sync.credentials = f->credentials;
+    assert_int_equal(rs_uuid_parse(ACCOUNT, &f->sync.account), RS_OK);
+    f->sync.full = true;
+    assert_int_equal(rs_time_parse("2026-05-04T10:00:00Z", &f->sync.now_us), RS_OK);
+    f->sync.state = json_object();
+    f->cap.records = json_array();
+    f->cap.skipped = json_array();
+    f->sink.record = capture_record;
+    f->sink.skipped = capture_skipped;
+    f->sink.arg = &f->cap;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    prov_request_cleanup(&f->req);
+    json_decref(f->credentials);
+    json_decref(f->sync.state);
+    json_decref(f->cap.records);
+    json_decref(f->cap.skipped);
+    free(f);
+    return 0;
+}
+
+static char *read_fixture(const char *name)
+{
+    const char *src = getenv("ROSTER_SOURCE_DIR");
+    char path[1024];
+    FILE *fp;
+    long len;
+    char *text;
+
+    snprintf(path, sizeof(path), "%s/tests/unit/providers/fixtures/bamboohr/%s", src ? src : ".",
+             name);
+    fp = fopen(path, "rb");
+    assert_non_null(fp);
+    assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+    len = ftell(fp);
+    assert_true(len > 0);
+    rewind(fp);
+    text = malloc((size_t)len + 1);
+    assert_non_null(text);
+    assert_int_equal(fread(text, 1, (size_t)len, fp), (size_t)len);
+    text[len] = '\0';
+    fclose(fp);
+    return text;
+}
+
+static enum rs_err next(struct fixture *f, bool *done)
+{
+    struct rs_errbuf eb;
+
+    prov_request_cleanup(&f->req);
+    memset(&f->req, 0, sizeof(f->req));
+    return f->ops->next_request(&f->sync, &f->req, done, &eb);
+}
+
+static enum rs_err parse_text(struct fixture *f, const char *body)
+{
+    struct prov_response resp = {200, body, strlen(body)};
+    struct rs_errbuf eb;
+
+    return f->ops->parse_response(&f->sync, &resp, &f->sink, &eb);
+}
+
+static enum rs_err parse_fixture(struct fixture *f, const char *name)
+{
+    char *body = read_fixture(name);
+    enum rs_err err = parse_text(f, body);
+
+    free(body);
+    return err;
+}
+
+/* The UUID text Roster gives (kind, remote_id) in the test account. */
+static const char *uuid_of(enum rs_model_kind kind, const char *remote_id, char *out)
+{
+    struct rs_uuid account, id;
+
+    assert_int_equal(rs_uuid_parse(ACCOUNT, &account), RS_OK);
+    assert_int_equal(rs_model_id(&account, kind, remote_id, &id), RS_OK);
+    return rs_uuid_format(&id, out);
+}
+
+static void assert_field(const json_t *rec, const char *field, const char *want)
+{
+    const json_t *value = json_object_get(rec, field);
+
+    if (!want) {
+        assert_true(json_is_null(value) || !value);
+        return;
+    }
+    assert_true(json_is_string(value));
+    assert_string_equal(json_string_value(value), want);
+}
+
+static void assert_ref(const json_t *rec, const char *field, enum rs_model_kind kind,
+                       const char *remote_id)
+{
+    char uuid[RS_UUID_STR_LEN];
+
+    assert_field(rec, field, uuid_of(kind, remote_id, uuid));
+}
+
+/* Lists, then pages 1 and 2 of the dataset, as a full sync sees them. */
+static void run_full_sync(struct fixture *f)
+{
+    bool done = true;
+
+    assert_int_equal(next(f, &done), RS_OK);
+    assert_int_equal(parse_fixture(f, "meta_lists.json"), RS_OK);
+    assert_int_equal(next(f, &done), RS_OK);
+    assert_int_equal(parse_fixture(f, "dataset_page1.json"), RS_OK);
+    assert_int_equal(next(f, &done), RS_OK);
+    assert_int_equal(parse_fixture(f, "dataset_page2.json"), RS_OK);
+    assert_int_equal(next(f, &done), RS_OK);
+    assert_true(done);
+}
+
+/* ---- tests */
+
+static void test_declaration(void **state)
+{
+    struct fixture *f = *state;
+
+    assert_string_equal(f->ops->slug, "bamboohr");
+    assert_int_equal(f->ops->auth, PROV_AUTH_BASIC);
+    assert_true(f->ops->caps & PROV_CAP_INCREMENTAL);
+    assert_true(f->ops->rate_per_s == 0);
+    assert_null(f->ops->rate_reset_header);
+    assert_non_null(f->ops->next_request);
+    assert_non_null(f->ops->parse_response);
+}
+
+static void test_lists_request(void **state)
+{
+    struct fixture *f = *state;
+    bool done = true;
+
+    assert_int_equal(next(f, &done), RS_OK);
+    assert_false(done);
+    assert_string_equal(f->req.method, "GET");
+    assert_string_equal(f->req.url, "https://acme.bamboohr.com/api/v1/meta/lists");
+    assert_int_equal(f->req.auth, PROV_REQ_AUTH_BASIC);
+    assert_string_equal(f->req.user, "k3y-0123456789");
+    assert_string_equal(f->req.secret, "x");
+    assert_null(f->req.body);
+    assert_int_equal(f->req.page, -1);
+}
+
+static void test_base_url(void **state)
+{
+    struct fixture *f = *state;
+    bool done;
+
+    f->sync.base_url = "http://127.0.0.1:8090/bamboohr/";
+    assert_int_equal(next(f, &done), RS_OK);
+    assert_string_equal(f->req.url, "http://127.0.0.1:8090/bamboohr/api/v1/meta/lists");
+}
+
+static void test_bad_credentials(void **state)
+{
+    struct fixture *f = *state;
+    bool done;
+
+    json_object_set_new(f->credentials, "subdomain", json_string("evil.example/x"));
+    assert_int_equal(next(f, &done), RS_ERR_INVALID);
+    json_object_del(f->credentials, "subdomain");
+    assert_int_equal(next(f, &done), RS_ERR_INVALID);
+}
+
+static void test_lists_records(void **state)
+{
+    struct fixture *f = *state;
+    bool done;
+    const json_t *rec;
+
+    assert_int_equal(next(f, &done), RS_OK);
+    assert_int_equal(parse_fixture(f, "meta_lists.json"), RS_OK);
+    /* three departments (one archived) and two divisions; the shirt-size list is not a unit */
+    assert_int_equal(count(&f->cap, RS_MODEL_GROUP), 5);
+    rec = find(&f->cap, RS_MODEL_GROUP, "department:18");
+    assert_non_null(rec);
+    assert_field(rec, "name", "Engineering");
+    assert_field(rec, "type", "DEPARTMENT");
+    assert_field(find(&f->cap, RS_MODEL_GROUP, "department:27"), "name", "Marketing");
+    rec = find(&f->cap, RS_MODEL_GROUP, "division:41");
+    assert_field(rec, "name", "Europe");
+    assert_field(rec, "type", "BUSINESS_UNIT");
+    assert_int_equal(count(&f->cap, RS_MODEL_LOCATION), 2);
+    rec = find(&f->cap, RS_MODEL_LOCATION, "5");
+    assert_field(rec, "name", "Salt Lake City");
+    assert_field(rec, "location_type", "WORK");
+    assert_null(find(&f->cap, RS_MODEL_GROUP, "department:7"));
+    rec = find(&f->cap, RS_MODEL_COMPANY, "company");
+    assert_non_null(rec);
+    assert_field(rec, "display_name", "acme");
+    assert_int_equal(count(&f->cap, RS_MODEL_COMPANY), 1);
+    assert_int_equal(json_array_size(f->cap.skipped), 0);
+}
+
+static void test_dataset_request(void **state)
+{
+    struct fixture *f = *state;
+    bool done = true;
+    json_t *body, *names;
+    bool has_id = false, has_status = false;
+    size_t i;
+    json_t *name;
+
+    assert_int_equal(next(f, &done), RS_OK);
+    assert_int_equal(parse_fixture(f, "meta_lists.json"), RS_OK);
+    assert_int_equal(next(f, &done), RS_OK);
+    assert_false(done);
+    assert_string_equal(f->req.method, "POST");
+    assert_string_equal(f->req.url, "https://acme.bamboohr.com/api/v2/datasets/employee/data");
+    assert_string_equal(f->req.content_type, "application/json");
+    assert_string_equal(f->req.user, "k3y-0123456789");
+    assert_int_equal(f->req.page, 0);
+    body = json_loadb(f->req.body, f->req.body_len, 0, NULL);
+    assert_non_null(body);
+    assert_int_equal(json_integer_value(json_object_get(body, "page")), 1);
+    assert_int_equal(json_integer_value(json_object_get(body, "pageSize")), 1000);
+    /* every employee: no filter at all on a full sync, so no status filter either */
+    assert_null(json_object_get(body, "filter"));
+    names = json_object_get(body, "fields");
+    json_array_foreach(names, i, name)
+    {
+        has_id |= strcmp(json_string_value(name), "id") == 0;
+        has_status |= strcmp(json_string_value(name), "status") == 0;
+    }
+    assert_true(has_id && has_status);
+    json_decref(body);
+}
+
+static void test_incremental_filter(void **state)
+{
+    struct fixture *f = *state;
+    bool done;
+    json_t *body;
+
+    f->sync.full = false;
+    assert_int_equal(rs_time_parse("2025-01-02T09:00:00.250Z", &f->sync.since_us), RS_OK);
+    assert_int_equal(next(f, &done), RS_OK);
+    assert_int_equal(parse_fixture(f, "meta_lists.json"), RS_OK);
+    assert_int_equal(next(f, &done), RS_OK);
+    body = json_loadb(f->req.body, f->req.body_len, 0, NULL);
+    assert_non_null(body);
+    /* one second back: lastChanged is shown to the second and gt excludes that second */
+    assert_string_equal(json_string_value(json_object_get(body, "filter")),
+                        "lastChanged gt '2025-01-02T08:59:59Z'");
+    json_decref(body);
+}
+
+static void test_employees(void **state)
+{
+    struct fixture *f = *state;
+    const json_t *rec;
+    char uuid[RS_UUID_STR_LEN];
+
+    run_full_sync(f);
+    assert_int_equal(count(&f->cap, RS_MODEL_EMPLOYEE), 3);
+    assert_int_equal(count(&f->cap, RS_MODEL_EMPLOYMENT), 3);
+
+    rec = find(&f->cap, RS_MODEL_EMPLOYEE, "4");
+    assert_non_null(rec);
+    assert_field(rec, "employee_number", "1");
+    assert_field(rec, "first_name", "Charlotte");
+    assert_field(rec, "display_full_name", "Charlotte Abbott");
+    assert_field(rec, "work_email", "cabbott@efficientoffice.com");
+    assert_field(rec, "mobile_phone_number", "801-724-6600");
+    assert_field(rec, "hire_date", "2016-06-05T00:00:00Z");
+    assert_field(rec, "start_date", "2016-06-05T00:00:00Z");
+    assert_field(rec, "employment_status", "ACTIVE");
+    assert_field(rec, "termination_date", NULL);
+    assert_ref(rec, "manager", RS_MODEL_EMPLOYEE, "9");
+    assert_ref(rec, "company", RS_MODEL_COMPANY, "company");
+    assert_ref(rec, "work_location", RS_MODEL_LOCATION, "5");
+    assert_int_equal(json_array_size(json_object_get(rec, "groups")), 2);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(rec, "groups"), 0)),
+                        uuid_of(RS_MODEL_GROUP, "department:18", uuid));
+    assert_string_equal(json_string_value(json_array_get(json_object_get(rec, "groups"), 1)),
+                        uuid_of(RS_MODEL_GROUP, "division:40", uuid));
+    assert_string_equal(json_string_value(json_array_get(json_object_get(rec, "employments"), 0)),
+                        uuid_of(RS_MODEL_EMPLOYMENT, "4", uuid));
+
+    rec = find(&f->cap, RS_MODEL_EMPLOYMENT, "4");
+    assert_non_null(rec);
+    assert_ref(rec, "employee", RS_MODEL_EMPLOYEE, "4");
+    assert_field(rec, "job_title", "Sr. HR Administrator");
+    assert_field(rec, "employment_type", "FULL_TIME");
+}
+
+static void test_terminated(void **state)
+{
+    struct fixture *f = *state;
+    const json_t *rec;
+
+    run_full_sync(f);
+    rec = find(&f->cap, RS_MODEL_EMPLOYEE, "5");
+    assert_non_null(rec);
+    assert_field(rec, "employment_status", "INACTIVE");
+    assert_field(rec, "termination_date", "2023-04-30T00:00:00Z");
+    assert_field(rec, "personal_email", "ashley.adams@example.com");
+    assert_field(rec, "manager", NULL);
+    /* Sales only: no division */
+    assert_int_equal(json_array_size(json_object_get(rec, "groups")), 1);
+    rec = find(&f->cap, RS_MODEL_EMPLOYMENT, "5");
+    assert_field(rec, "job_title", "Account Executive");
+    assert_field(rec, "employment_type", NULL); /* "Terminated" is no employment type */
+}
+
+static void test_future_hire(void **state)
+{
+    struct fixture *f = *state;
+    const json_t *rec;
+
+    run_full_sync(f);
+    rec = find(&f->cap, RS_MODEL_EMPLOYEE, "6");
+    assert_non_null(rec);
+    assert_field(rec, "employment_status", "PENDING");
+    /* no displayName: the preferred name and the last name */
+    assert_field(rec, "display_full_name", "Chris Allen");
+    assert_field(find(&f->cap, RS_MODEL_EMPLOYMENT, "6"), "employment_type", "PART_TIME");
+}
+
+static void test_unlisted_location(void **state)
+{
+    struct fixture *f = *state;
+    const json_t *rec;
+
+    run_full_sync(f);
+    /* "Lindon, Utah" is in no list: a Location keyed by its name, delivered once for two people */
+    rec = find(&f->cap, RS_MODEL_LOCATION, "Lindon, Utah");
+    assert_non_null(rec);
+    assert_field(rec, "name", "Lindon, Utah");
+    assert_int_equal(count(&f->cap, RS_MODEL_LOCATION), 3);
+    assert_ref(find(&f->cap, RS_MODEL_EMPLOYEE, "5"), "work_location", RS_MODEL_LOCATION,
+               "Lindon, Utah");
+    assert_ref(find(&f->cap, RS_MODEL_EMPLOYEE, "6"), "work_location", RS_MODEL_LOCATION,
+               "Lindon, Utah");
+}
+
+static void test_remote_data(void **state)
+{
+    struct fixture *f = *state;
+    size_t i;
+    const json_t *rec, *remote = NULL;
+
+    run_full_sync(f);
+    json_array_foreach(f->cap.records, i, rec)
+    {
+        if (json_integer_value(json_object_get(rec, "kind")) == RS_MODEL_EMPLOYEE &&
+            strcmp(json_string_value(json_object_get(rec, "remote_id")), "4") == 0)
+            remote = json_object_get(rec, "remote_data");
+    }
+    assert_true(json_is_array(remote));
+    assert_string_equal(json_string_value(json_object_get(json_array_get(remote, 0), "path")),
+                        "/api/v2/datasets/employee/data");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_array_get(remote, 0), "data"), "firstName")),
+                        "Charlotte");
+}
+
+/* links.next alone (no totalPages) keeps paging; an empty page stops. */
+static void test_paging_by_links(void **state)
+{
+    struct fixture *f = *state;
+    bool done;
+
+    assert_int_equal(next(f, &done), RS_OK);
+    assert_int_equal(parse_text(f, "[]"), RS_OK);
+    assert_int_equal(next(f, &done), RS_OK);
+    assert_int_equal(parse_text(f, "{\"data\":[{\"fields\":{\"id\":\"1\"}}],"
+                                   "\"links\":{\"next\":\"https://x/?page=2\"},\"meta\":{}}"),
+                     RS_OK);
+    assert_int_equal(next(f, &done), RS_OK);
+    assert_false(done);
+    assert_int_equal(f->req.page, 1);
+    assert_int_equal(parse_text(f, "{\"data\":[],\"links\":{\"next\":\"https://x/?page=3\"},"
+                                   "\"meta\":{\"page\":2,\"totalPages\":9}}"),
+                     RS_OK);
+    assert_int_equal(next(f, &done), RS_OK);
+    assert_true(done);
+    assert_int_equal(count(&f->cap, RS_MODEL_EMPLOYEE), 1);
+    assert_int_equal(count(&f->cap, RS_MODEL_COMPANY), 1);
+}
+
+static void test_upstream_errors(void **state)
+{
+    struct fixture *f = *state;
+    bool done;
+    char *page;
+
+    assert_int_equal(next(f, &done), RS_OK);
+    assert_int_equal(parse_text(f, "<lists><list fieldId=\"17\"/></lists>"), RS_ERR_UPSTREAM);
+    assert_int_equal(parse_text(f, "{\"lists\":[]}"), RS_ERR_UPSTREAM);
+    assert_int_equal(parse_fixture(f, "meta_lists.json"), RS_OK);
+    assert_int_equal(next(f, &done), RS_OK);
+    /* truncated, malformed, missing envelope, a page other than the one asked for */
+    page = read_fixture("dataset_page1.json");
+    page[strlen(page) / 2] = '\0';
+    assert_int_equal(parse_text(f, page), RS_ERR_UPSTREAM);
+    free(page);
+    assert_int_equal(parse_text(f, "{\"data\":"), RS_ERR_UPSTREAM);
+    assert_int_equal(parse_text(f, "[]"), RS_ERR_UPSTREAM);
+    assert_int_equal(parse_text(f, "{\"data\":[]}"), RS_ERR_UPSTREAM);
+    assert_int_equal(parse_text(f, "{\"data\":{},\"meta\":{}}"), RS_ERR_UPSTREAM);
+    assert_int_equal(parse_text(f, "{\"data\":[],\"meta\":{\"page\":3}}"), RS_ERR_UPSTREAM);
+    assert_int_equal(count(&f->cap, RS_MODEL_EMPLOYEE), 0);
+}
+
+/* A row of the wrong shape is skipped and counted; its neighbours are delivered. */
+static void test_bad_rows_skipped(void **state)
+{
+    struct fixture *f = *state;
+    bool done;
+
+    assert_int_equal(next(f, &done), RS_OK);
+    assert_int_equal(parse_fixture(f, "meta_lists.json"), RS_OK);
+    assert_int_equal(next(f, &done), RS_OK);
+    assert_int_equal(parse_text(f, "{\"data\":["
+                                   "{\"fields\":{\"id\":\"1\",\"hireDate\":{\"y\":2020}}},"
+                                   "{\"fields\":{\"firstName\":\"No id\"}},"
+                                   "{\"nofields\":true},"
+                                   "{\"fields\":{\"id\":\"2\",\"hireDate\":\"2020-13-45\"}},"
+                                   "{\"fields\":{\"id\":3,\"hireDate\":\"2020-02-03\"}}],"
+                                   "\"meta\":{\"page\":1,\"totalPages\":1}}"),
+                     RS_OK);
+    assert_int_equal(json_array_size(f->cap.skipped), 4);
+    assert_int_equal(count(&f->cap, RS_MODEL_EMPLOYEE), 1);
+    assert_non_null(find(&f->cap, RS_MODEL_EMPLOYEE, "3"));
+    assert_non_null(strstr(json_string_value(json_array_get(f->cap.skipped, 0)), "hireDate"));
+}
+
+/* Same option id in two group lists: two groups (department:3, division:3); a live option
+ * beats an archived namesake. */
+static void test_option_ids(void **state)
+{
+    struct fixture *f = *state;
+    bool done;
+    const json_t *rec;
+
+    assert_int_equal(next(f, &done), RS_OK);
+    assert_int_equal(
+        parse_text(f, "[{\"alias\":\"division\",\"options\":[{\"id\":3,\"name\":\"EMEA\"}]},"
+                      "{\"alias\":\"department\",\"options\":["
+                      "{\"id\":3,\"name\":\"Ops\"},"
+                      "{\"id\":8,\"name\":\"Ops\",\"archived\":\"yes\"},"
+                      "{\"id\":9,\"name\":\"Legal\",\"archived\":\"yes\"},"
+                      "{\"name\":\"no id\"}]}]"),
+        RS_OK);
+    assert_field(find(&f->cap, RS_MODEL_GROUP, "department:3"), "name", "Ops");
+    assert_field(find(&f->cap, RS_MODEL_GROUP, "division:3"), "name", "EMEA");
+    assert_int_equal(json_array_size(f->cap.skipped), 1);
+    assert_int_equal(next(f, &done), RS_OK);
+    assert_int_equal(
+        parse_text(f, "{\"data\":[{\"fields\":{\"id\":\"1\",\"jobInformationDepartment\":\"Ops\","
+                      "\"jobInformationDivision\":\"EMEA\"}},"
+                      "{\"fields\":{\"id\":\"2\",\"jobInformationDepartment\":\"Legal\"}}],"
+                      "\"meta\":{\"page\":1,\"totalPages\":1}}"),
+        RS_OK);
+    rec = find(&f->cap, RS_MODEL_EMPLOYEE, "1");
+    assert_non_null(rec);
+    {
+        char uuid[RS_UUID_STR_LEN];
+        const json_t *groups = json_object_get(rec, "groups");
+
+        assert_string_equal(json_string_value(json_array_get(groups, 0)),
+                            uuid_of(RS_MODEL_GROUP, "department:3", uuid));
+        assert_string_equal(json_string_value(json_array_get(groups, 1)),
+                            uuid_of(RS_MODEL_GROUP, "division:3", uuid));
+        groups = json_object_get(find(&f->cap, RS_MODEL_EMPLOYEE, "2"), "groups");
+        assert_string_equal(json_string_value(json_array_get(groups, 0)),
+                            uuid_of(RS_MODEL_GROUP, "department:9", uuid));
+    }
+}
+
+/* Names of any length, cut nowhere: a long one matches its option; a long unlisted one is no
+ * unit (longer than a remote id may be); a long option id is skipped. */
+static void test_long_names(void **state)
+{
+    struct fixture *f = *state;
+    bool done;
+    char name[700], lists[1600], page[2000];
+    const json_t *rec;
+
+    memset(name, 0, sizeof(name));
+    for (size_t i = 0; i + 2 < 600; i += 2)
+        memcpy(name + i, "\xc3\xa9", 2); /* é, 2 bytes: 598 bytes in all */
+    snprintf(lists, sizeof(lists),
+             "[{\"alias\":\"department\",\"options\":[{\"id\":12,\"name\":\"%s\"},"
+             "{\"id\":\"%070d\",\"name\":\"Long id\"}]}]",
+             name, 7);
+    assert_int_equal(next(f, &done), RS_OK);
+    assert_int_equal(parse_text(f, lists), RS_OK);
+    assert_string_equal(
+        json_string_value(json_object_get(find(&f->cap, RS_MODEL_GROUP, "department:12"), "name")),
+        name);
+    assert_int_equal(count(&f->cap, RS_MODEL_GROUP), 1);
+    assert_int_equal(json_array_size(f->cap.skipped), 1);
+    snprintf(page, sizeof(page),
+             "{\"data\":[{\"fields\":{\"id\":\"1\",\"jobInformationDepartment\":\"%s\","
+             "\"jobInformationLocation\":\"%sx\"}}],\"meta\":{\"page\":1}}",
+             name, name);
+    assert_int_equal(next(f, &done), RS_OK);
+    assert_int_equal(parse_text(f, page), RS_OK);
+    rec = find(&f->cap, RS_MODEL_EMPLOYEE, "1");
+    assert_non_null(rec);
+    {
+        char uuid[RS_UUID_STR_LEN];
+
+        assert_string_equal(json_string_value(json_array_get(json_object_get(rec, "groups"), 0)),
+                            uuid_of(RS_MODEL_GROUP, "department:12", uuid));
+    }
+    assert_field(rec, "work_location", NULL);
+    assert_int_equal(count(&f->cap, RS_MODEL_LOCATION), 0);
+}
+
+/* A termination older than the (re)hire date is a past employment's; status edge cases. */
+static void test_rehire(void **state)
+{
+    struct fixture *f = *state;
+    bool done;
+    const json_t *rec;
+
+    assert_int_equal(next(f, &done), RS_OK);
+    assert_int_equal(parse_text(f, "[]"), RS_OK);
+    assert_int_equal(next(f, &done), RS_OK);
+    assert_int_equal(parse_text(f,
+                                "{\"data\":["
+                                "{\"fields\":{\"id\":\"1\",\"status\":\"Active\","
+                                "\"hireDate\":\"2024-02-01\",\"terminationDate\":\"2023-01-31\"}},"
+                                "{\"fields\":{\"id\":\"2\",\"status\":\"Active\","
+                                "\"hireDate\":\"2020-02-01\",\"terminationDate\":\"2026-01-31\"}},"
+                                "{\"fields\":{\"id\":\"3\",\"status\":\"Active\","
+                                "\"hireDate\":\"2020-02-01\",\"terminationDate\":\"2026-12-31\"}},"
+                                "{\"fields\":{\"id\":\"4\",\"status\":\"Weird\"}},"
+                                "{\"fields\":{\"id\":\"5\",\"status\":\"Inactive\","
+                                "\"hireDate\":\"2026-05-01\",\"employmentStatus\":\"Intern\"}},"
+                                "{\"fields\":{\"id\":\"6\",\"status\":\"Inactive\","
+                                "\"hireDate\":\"2020-02-01\",\"employmentStatus\":\"Terminated\"}},"
+                                "{\"fields\":{\"id\":\"7\",\"status\":\"Inactive\","
+                                "\"terminationDate\":\"2026-12-31\"}}],"
+                                "\"meta\":{\"page\":1,\"totalPages\":1}}"),
+                     RS_OK);
+    rec = find(&f->cap, RS_MODEL_EMPLOYEE, "1");
+    assert_field(rec, "employment_status", "ACTIVE");
+    assert_field(rec, "termination_date", NULL);
+    rec = find(&f->cap, RS_MODEL_EMPLOYEE, "2");
+    assert_field(rec, "employment_status", "INACTIVE");
+    assert_field(rec, "termination_date", "2026-01-31T00:00:00Z");
+    /* leaving later this year: still active */
+    assert_field(find(&f->cap, RS_MODEL_EMPLOYEE, "3"), "employment_status", "ACTIVE");
+    assert_field(find(&f->cap, RS_MODEL_EMPLOYEE, "4"), "employment_status", NULL);
+    /* Inactive and nothing says they left: a hire whose start BambooHR has not reached yet */
+    assert_field(find(&f->cap, RS_MODEL_EMPLOYEE, "5"), "employment_status", "PENDING");
+    assert_field(find(&f->cap, RS_MODEL_EMPLOYEE, "6"), "employment_status", "INACTIVE");
+    /* a termination takes effect when BambooHR says so, even before its date */
+    assert_field(find(&f->cap, RS_MODEL_EMPLOYEE, "7"), "employment_status", "INACTIVE");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_declaration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lists_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_base_url, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_credentials, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lists_records, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dataset_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_incremental_filter, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_employees, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_terminated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_future_hire, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unlisted_location, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_remote_data, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_paging_by_links, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upstream_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_rows_skipped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_option_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rehire, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_names, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
