@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Brings up the Roster demo on this machine: installs packages, builds, starts a private
-# PostgreSQL under .demo/, migrates, starts rosterd, links an example company and prints
-# commands to try. `scripts/demo.sh stop` stops it all. State stays in .demo/ between runs.
+# PostgreSQL under .demo/, the provider sandbox (an emulated BambooHR, Personio and HiBob) and
+# rosterd, links the sandbox's BambooHR company through the admin API, waits for the first sync
+# and prints commands to try. `scripts/demo.sh stop` stops it all; state stays in .demo/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/scripts/lib.sh"
 demo="$root/.demo"
 listen=${ROSTER_LISTEN:-127.0.0.1:8080}
+sandbox_listen=${ROSTER_DEMO_SANDBOX:-127.0.0.1:8090}
 
 stop_demo() {
-    if [ -f "$demo/rosterd.pid" ]; then
-        roster_stop_pid "$(cat "$demo/rosterd.pid")" 15
-        rm -f "$demo/rosterd.pid"
-    fi
+    for name in rosterd sandbox; do
+        if [ -f "$demo/$name.pid" ]; then
+            roster_stop_pid "$(cat "$demo/$name.pid")" 15
+            rm -f "$demo/$name.pid"
+        fi
+    done
     if [ -d "$demo/pg" ]; then "$ROSTER_PG_CLUSTER" stop "$demo/pg"; fi
 }
 
@@ -25,11 +29,16 @@ fi
 "$root/scripts/deps.sh"
 roster_log "building"
 cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$root/build" -j"$(nproc)" --target rosterd >/dev/null
+cmake --build "$root/build" -j"$(nproc)" --target rosterd roster-sandbox >/dev/null
 bin="$root/build/rosterd"
 
 mkdir -p "$demo"
-[ -f "$demo/rosterd.pid" ] && roster_stop_pid "$(cat "$demo/rosterd.pid")" 15 && rm -f "$demo/rosterd.pid"
+for name in rosterd sandbox; do
+    if [ -f "$demo/$name.pid" ]; then
+        roster_stop_pid "$(cat "$demo/$name.pid")" 15
+        rm -f "$demo/$name.pid"
+    fi
+done
 roster_log "starting PostgreSQL in .demo/pg"
 "$ROSTER_PG_CLUSTER" start "$demo/pg"
 admin=$("$ROSTER_PG_CLUSTER" conninfo "$demo/pg")
@@ -40,6 +49,18 @@ export ROSTER_DATABASE_URL="${admin/dbname=postgres/dbname=roster}"
 [ -f "$demo/master.key" ] || (umask 077 && roster_new_master_key >"$demo/master.key")
 export ROSTER_MASTER_KEY=$(cat "$demo/master.key")
 export ROSTER_LISTEN=$listen
+export ROSTER_ALLOW_PRIVATE_UPSTREAMS=1 # the sandbox is on loopback
+
+roster_log "starting the provider sandbox on $sandbox_listen (log: .demo/sandbox.log)"
+: >"$demo/sandbox.log"
+nohup setsid "$root/build/roster-sandbox" --listen "$sandbox_listen" --employees 250 --seed 1 \
+    >>"$demo/sandbox.log" 2>&1 </dev/null &
+echo $! >"$demo/sandbox.pid"
+if ! roster_wait_for_line "$demo/sandbox.log" 'msg="listening"' 30 "$(cat "$demo/sandbox.pid")" >/dev/null; then
+    tail -n 20 "$demo/sandbox.log" >&2
+    exit 1
+fi
+sandbox="http://$sandbox_listen"
 
 "$bin" migrate 2>>"$demo/rosterd.log"
 if [ ! -s "$demo/api.key" ]; then
@@ -56,15 +77,45 @@ if ! roster_wait_for_line "$demo/rosterd.log" "msg=\"listening\" addr=$listen" 3
 fi
 url="http://$listen"
 
-if [ ! -s "$demo/account.token" ]; then
-    roster_log "linking an example company (250 employees)"
-    roster_link_example "$url" "$key" demo-acme 250 "$bin" >"$demo/account.token"
+if [ ! -s "$demo/account.json" ]; then
+    roster_log "linking the sandbox's BambooHR company"
+    curl -fsS -X POST "$url/api/admin/v1/linked-accounts" \
+        -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
+        -d "{\"integration\":\"bamboohr\",\"end_user_origin_id\":\"demo-acme\",
+             \"end_user_organization_name\":\"Acme (sandbox)\",
+             \"end_user_email_address\":\"hr@acme.example\",
+             \"credentials\":{\"subdomain\":\"acme\",\"api_key\":\"sandbox\"},
+             \"base_url\":\"$sandbox/bamboohr\"}" >"$demo/account.json"
+else
+    # the sandbox starts afresh: resync what it serves now
+    curl -fsS -X POST "$url/api/admin/v1/linked-accounts/$(jq -r .id "$demo/account.json")/syncs" \
+        -H "Authorization: Bearer $key" >/dev/null
 fi
-token=$(cat "$demo/account.token")
+account=$(jq -r .id "$demo/account.json")
+token=$(jq -r .account_token "$demo/account.json")
+
+roster_log "waiting for the sync"
+deadline=$((SECONDS + 90))
+status=""
+while ((SECONDS < deadline)); do
+    status=$(curl -fsS "$url/api/admin/v1/linked-accounts/$account/syncs" \
+        -H "Authorization: Bearer $key" | jq -r '.results[0].status')
+    case $status in DONE | FAILED | PAUSED) break ;; esac
+    sleep 0.5
+done
+if [ "$status" != DONE ]; then
+    roster_log "the sync ended $status; see .demo/rosterd.log"
+    curl -fsS "$url/api/admin/v1/linked-accounts/$account/syncs" -H "Authorization: Bearer $key" | jq '.results[0]' >&2
+    exit 1
+fi
+employees=$(curl -fsS "$url/api/admin/v1/linked-accounts/$account/syncs" \
+    -H "Authorization: Bearer $key" | jq '.results[0].stats.Employee | .inserted + .updated + .unchanged')
+roster_log "synced $employees employees from the sandbox's BambooHR"
 
 cat <<MSG
 
-Roster is running at $url  (stop it with: scripts/demo.sh stop)
+Roster is running at $url, syncing an emulated BambooHR at $sandbox/bamboohr
+(stop both with: scripts/demo.sh stop)
 
   export ROSTER=$url
   export API_KEY=$key
@@ -78,7 +129,16 @@ Roster is running at $url  (stop it with: scripts/demo.sh stop)
   curl -s "\$ROSTER/api/hris/v1/employees?employment_status=INACTIVE&expand=manager" \\
        -H "Authorization: Bearer \$API_KEY" -H "X-Account-Token: \$ACCOUNT_TOKEN" | jq '.results[] | {display_full_name, termination_date, manager: .manager.display_full_name}'
 
-  # departments and cost centers, the linked account, health and metrics
+  # how the syncs went, and a sync now (Merge's endpoints)
+  curl -s "\$ROSTER/api/hris/v1/sync-status" -H "Authorization: Bearer \$API_KEY" -H "X-Account-Token: \$ACCOUNT_TOKEN" | jq '.results[0]'
+  curl -s -X POST "\$ROSTER/api/hris/v1/sync-status/resync" -H "Authorization: Bearer \$API_KEY" -H "X-Account-Token: \$ACCOUNT_TOKEN" | jq '.[0].status'
+
+  # change the HRIS (the sandbox's control API), sync, and see the change
+  curl -s -X POST $sandbox/_control/employees/3/terminate -d '{"date":"2026-11-20"}' >/dev/null
+  curl -s -X POST "\$ROSTER/api/hris/v1/sync-status/resync" -H "Authorization: Bearer \$API_KEY" -H "X-Account-Token: \$ACCOUNT_TOKEN" >/dev/null; sleep 1
+  curl -s "\$ROSTER/api/hris/v1/employees?remote_id=4" -H "Authorization: Bearer \$API_KEY" -H "X-Account-Token: \$ACCOUNT_TOKEN" | jq '.results[0] | {display_full_name, employment_status, termination_date}'
+
+  # departments and divisions, the linked account, health and metrics
   curl -s "\$ROSTER/api/hris/v1/groups" -H "Authorization: Bearer \$API_KEY" -H "X-Account-Token: \$ACCOUNT_TOKEN" | jq '.results[] | {name, type}'
   curl -s "\$ROSTER/api/hris/v1/account-details" -H "Authorization: Bearer \$API_KEY" -H "X-Account-Token: \$ACCOUNT_TOKEN" | jq .
   curl -s "\$ROSTER/readyz"; curl -s "\$ROSTER/metrics" | head
