@@ -176,7 +176,7 @@ void gw_handle_admin_account_list(struct gw_req *req)
     gw_list_accounts(req, GW_ACCOUNT_ADMIN);
 }
 
-/* The account id of the path, validated; 404 for anything that is not a UUID. */
+/* The account id of the path, validated; 400 naming "id" for anything that is not a UUID. */
 static enum rs_err path_account(struct gw_req *req, char id[RS_UUID_STR_LEN])
 {
     struct rs_uuid uuid;

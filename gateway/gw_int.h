@@ -30,7 +30,6 @@ struct gw_app {
     const struct rs_config *cfg;
     struct rs_vault *vault;
     uint8_t cursor_key[RS_CURSOR_KEY_LEN];
-    char public_url[512];
 };
 
 /* One HTTP worker thread: its own event loop, HTTP server and database connection. */

@@ -434,8 +434,8 @@ static enum rs_err parse(struct gw_req *req, const struct rs_model *model, struc
         if (rs_cursor_decode(cursor_text, q->cursor_context, req->app->cursor_key, &q->cursor) !=
             RS_OK)
             return rs_errbuf_param(&req->eb, RS_ERR_INVALID, "cursor",
-                                   "cursor is not valid for this listing (tampered, expired or "
-                                   "issued for another account or endpoint)");
+                                   "cursor is not valid for this listing (tampered, or issued "
+                                   "for another account, endpoint or order)");
         q->has_cursor = true;
     }
     return RS_OK;

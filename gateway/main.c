@@ -117,10 +117,6 @@ static enum rs_err cmd_serve(const struct rs_config *cfg, struct rs_errbuf *eb)
     if ((err = rs_vault_new(cfg->master_key, &app.vault, eb)) != RS_OK)
         return err;
     rs_vault_derive(app.vault, "cursor01", 1, app.cursor_key);
-    if (cfg->public_url[0])
-        snprintf(app.public_url, sizeof(app.public_url), "%s", cfg->public_url);
-    else
-        snprintf(app.public_url, sizeof(app.public_url), "http://%s", cfg->listen);
     rs_config_log(cfg);
     err = cmd_migrate(cfg, eb);
     if (err == RS_OK)

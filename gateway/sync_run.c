@@ -21,6 +21,7 @@
 #define FAILED_RETRY_S         300  /* a failed sync is retried after at most this long */
 #define INCREMENTAL_OVERLAP_US INT64_C(120000000) /* re-read changes this far back */
 #define FULL_SYNC_EVERY_S      86400              /* a full sync at least this often */
+#define MAX_ATTEMPTS           5 /* a sync whose workers keep dying is given up after this */
 
 struct run {
     struct sync_runner *runner;
@@ -513,6 +514,10 @@ static enum rs_err prepare(struct run *r)
         if (a < r->job->attempts && rs_store_discard(r->runner->db, &old, &eb) != RS_OK)
             return rs_errbuf_set(&r->eb, RS_ERR_DB, "cannot drop an earlier attempt's rows");
     }
+    if (r->job->attempts > MAX_ATTEMPTS)
+        return rs_errbuf_set(&r->eb, RS_ERR_INTERNAL,
+                             "gave up after %d attempts (each worker running it stopped)",
+                             r->job->attempts - 1);
     if ((err = load_account(r)) != RS_OK)
         return err;
     r->ps.credentials = r->credentials;

@@ -35,7 +35,7 @@ CREATE TABLE linked_accounts (
     completed_at                timestamptz
 );
 CREATE INDEX linked_accounts_org ON linked_accounts (organization_id, id);
--- One linked account per end user and integration: a second link relinks it (same ids).
+-- One linked account per end user and integration (the admin API answers 409 to a second).
 CREATE UNIQUE INDEX linked_accounts_origin
     ON linked_accounts (organization_id, end_user_origin_id, integration);
 

@@ -22,7 +22,7 @@ enum rs_err {
     RS_ERR_TIMEOUT,     /* an operation timed out (504) */
     RS_ERR_DB,          /* a database statement failed (500) */
     RS_ERR_UNAVAILABLE, /* a dependency is down, retry later (503) */
-    RS_ERR_CRYPTO,      /* sealing/opening/authentication failed (500, or 400 for a cursor) */
+    RS_ERR_CRYPTO,      /* sealing or opening failed (500); a bad cursor is RS_ERR_INVALID */
     RS_ERR_INTERNAL,    /* a bug (500) */
 };
 
