@@ -227,11 +227,14 @@ static enum rs_err classify_failure(struct rs_db *db, const char *sqlstate)
 {
     if (PQstatus(db->conn) == CONNECTION_BAD)
         return RS_ERR_UNAVAILABLE;
-    if (!sqlstate)
-        return RS_ERR_DB;
-    if (strcmp(sqlstate, "23505") == 0)
+    if (sqlstate && strcmp(sqlstate, "23505") == 0)
         return RS_ERR_CONFLICT;
-    if (strncmp(sqlstate, "57P", 3) == 0 || strncmp(sqlstate, "08", 2) == 0) {
+    /*
+     * No SQLSTATE means libpq itself failed (the server vanished mid-statement, e.g. a crash):
+     * like a shutdown or a connection exception, this session is over; the next call
+     * reconnects and the caller answers 503, not 500.
+     */
+    if (!sqlstate || strncmp(sqlstate, "57P", 3) == 0 || strncmp(sqlstate, "08", 2) == 0) {
         /* Shutdown or crash of the server: this session is over; the next call reconnects. */
         PQfinish(db->conn);
         db->conn = NULL;

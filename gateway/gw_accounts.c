@@ -22,7 +22,8 @@ enum {
     C_BASE_URL,
     C_CREATED,
     C_COMPLETED,
-    C_CREATED_US
+    C_CREATED_US,
+    C_STATUS_DETAIL
 };
 
 static enum rs_err text_field(struct rs_buf *out, const char *key, const PGresult *res, int i,
@@ -101,7 +102,7 @@ static enum rs_err render_linked(const PGresult *res, int i, bool admin, struct 
     if (err == RS_OK)
         err = text_field(out, "status", res, i, C_STATUS);
     if (err == RS_OK)
-        err = rs_buf_append_str(out, ",\"status_detail\":null");
+        err = text_field(out, "status_detail", res, i, C_STATUS_DETAIL);
     if (err == RS_OK)
         err = text_field(out, "end_user_origin_id", res, i, C_ORIGIN);
     if (err == RS_OK)

@@ -63,7 +63,8 @@ struct gw_req {
     const struct gw_route *route;
     char id[32];            /* request id, echoed as X-Request-Id */
     char path[512];         /* decoded path without the query */
-    const char *params[2];  /* {id} captures of the route, pointing into path */
+    char captures[512];     /* a copy of path the router cuts into the {id} captures */
+    const char *params[2];  /* {id} captures of the route, pointing into captures */
     struct evkeyvalq query; /* parsed query string (repeated keys kept) */
     int64_t start_us;
     struct rs_uuid org; /* set when auth >= GW_AUTH_ORG */
@@ -210,7 +211,7 @@ void gw_handle_linked_accounts(struct gw_req *req);
     "la.end_user_email_address, la.status, la.base_url, "                                          \
     "to_char(la.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "                \
     "to_char(la.completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "              \
-    "(extract(epoch from la.created_at) * 1000000)::int8"
+    "(extract(epoch from la.created_at) * 1000000)::int8, la.status_detail"
 enum gw_account_view {
     GW_ACCOUNT_LINKED,  /* an item of GET /api/hris/v1/linked-accounts */
     GW_ACCOUNT_DETAILS, /* GET /api/hris/v1/account-details */

@@ -8,8 +8,8 @@
 #include <stdatomic.h>
 
 #define MAX_ROUTES 64
-static const int status_codes[] = {200, 201, 204, 400, 401, 403, 404, 405, 409,
-                                   413, 414, 429, 500, 502, 503, 504, 0 /* other */};
+static const int status_codes[] = {200, 201, 202, 204, 400, 401, 403, 404, 405,
+                                   409, 413, 414, 429, 500, 502, 503, 504, 0 /* other */};
 #define NSTATUS (sizeof(status_codes) / sizeof(status_codes[0]))
 static const int64_t bucket_us[] = {1000,   2500,   5000,   10000,   25000,  50000,
                                     100000, 250000, 500000, 1000000, 2500000};

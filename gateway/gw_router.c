@@ -109,20 +109,19 @@ const struct gw_route *gw_router_match(struct gw_req *req, enum rs_err *err)
 {
     enum evhttp_cmd_type method = evhttp_request_get_command(req->ev);
     bool path_known = false;
-    char scratch[sizeof(req->path)];
 
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         const char *params[2] = {NULL, NULL};
 
-        memcpy(scratch, req->path, sizeof(scratch));
-        if (!path_matches(routes[i].pattern, scratch, params))
+        /* the captures are cut in place, so match on a copy and keep req->path whole */
+        memcpy(req->captures, req->path, sizeof(req->captures));
+        if (!path_matches(routes[i].pattern, req->captures, params))
             continue;
         path_known = true;
         if (routes[i].method != method && !(method == EVHTTP_REQ_HEAD && routes[i].method == GET))
             continue;
-        memcpy(req->path, scratch, sizeof(scratch));
-        req->params[0] = params[0] ? req->path + (params[0] - scratch) : NULL;
-        req->params[1] = params[1] ? req->path + (params[1] - scratch) : NULL;
+        req->params[0] = params[0];
+        req->params[1] = params[1];
         return &routes[i];
     }
     *err = path_known ? RS_ERR_METHOD : RS_ERR_NOTFOUND;

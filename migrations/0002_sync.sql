@@ -15,6 +15,8 @@ ALTER TABLE linked_accounts
     ADD COLUMN status_detail text;                -- why the account is not COMPLETE
 
 CREATE INDEX linked_accounts_due ON linked_accounts (next_sync_at) WHERE status = 'COMPLETE';
+-- accounts linked before syncing existed get their first sync at once
+UPDATE linked_accounts SET next_sync_at = now() WHERE status = 'COMPLETE';
 
 CREATE TABLE syncs (
     linked_account_id  uuid NOT NULL REFERENCES linked_accounts (id) ON DELETE CASCADE,
