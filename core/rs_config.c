@@ -80,6 +80,10 @@ static const struct rs_config_setting rs_config_table[] = {
      "least time between two attempts to reconnect to PostgreSQL, in milliseconds"},
     {"http_idle_timeout_s", RS_CONFIG_INT, "60", 1, 3600, 0, FIELD(http_idle_timeout_s), NULL,
      "how long an HTTP connection may stay idle or slow before rosterd closes it, in seconds"},
+    {"page_cache_bytes", RS_CONFIG_INT, "268435456", 0, INT64_C(17179869184), 0,
+     FIELD(page_cache_bytes), NULL,
+     "memory for rendered read-API pages shared by the HTTP workers (a sync that changes an "
+     "account's data retires its pages); 0 disables the cache"},
     {"sync_workers", RS_CONFIG_INT, "2", 0, 64, 0, FIELD(sync_workers), NULL,
      "sync worker threads (each runs one sync at a time); 0 serves the API without syncing"},
     {"sync_lease_s", RS_CONFIG_INT, "120", 10, 3600, 0, FIELD(sync_lease_s), NULL,

@@ -14,9 +14,14 @@
 #include "roster/rs_log.h"
 #include "roster/rs_time.h"
 
-#define RS_DB_STMT_CACHE        64
-#define RS_DB_STMT_NAME_MAX     24
-#define RS_DB_SESSION_OPTIONS   "-c timezone=UTC"
+#define RS_DB_STMT_CACHE    64
+#define RS_DB_STMT_NAME_MAX 24
+/*
+ * Generic plans: rosterd's prepared statements are keyset and filter lookups whose best plan does
+ * not depend on the values; a custom plan per execution only costs planning time (and with many
+ * equal modified_at values PostgreSQL keeps choosing custom plans).
+ */
+#define RS_DB_SESSION_OPTIONS   "-c timezone=UTC -c plan_cache_mode=force_generic_plan"
 #define RS_DB_DEFAULT_TIMEOUT_S 5
 #define RS_DB_DEFAULT_RETRY_US  INT64_C(1000000)
 

@@ -407,6 +407,17 @@ static enum rs_err sweep_model(struct rs_db *db, const struct rs_model *model,
     "AND s.in_scope AND s.employee_id IN (SELECT e.id FROM sync_stage_employees e "                \
     "WHERE e.sync_id = $1::uuid AND NOT e.in_scope)"
 
+/* Invalidates the account's cached pages (the version comes back with every request's auth). */
+static enum rs_err bump_version(struct rs_db *db, const char *account_text, struct rs_errbuf *eb)
+{
+    size_t ignored[3];
+
+    return counts(db,
+                  "UPDATE linked_accounts SET data_version = data_version + 1 "
+                  "WHERE id = $1::uuid",
+                  account_text, NULL, ignored, eb);
+}
+
 enum rs_err rs_store_apply(struct rs_db *db, const struct rs_uuid *account,
                            const struct rs_uuid *sync_id, bool sweep,
                            struct rs_store_stats stats[RS_MODEL_COUNT], struct rs_errbuf *eb)
@@ -420,13 +431,20 @@ enum rs_err rs_store_apply(struct rs_db *db, const struct rs_uuid *account,
     rs_uuid_format(sync_id, sync_text);
     rs_uuid_format(account, account_text);
     err = counts(db, SQL_SCOPE_EMPLOYMENTS, sync_text, NULL, ignored, eb);
+    bool any = false;
+
     for (int k = 0; k < RS_MODEL_COUNT && err == RS_OK; k++) {
         const struct rs_model *model = rs_model_get((enum rs_model_kind)k);
+        struct rs_store_stats before = stats[k];
 
         err = upsert_model(db, model, sync_text, account_text, &stats[k], eb);
         if (err == RS_OK && sweep)
             err = sweep_model(db, model, sync_text, account_text, &stats[k], eb);
+        any = any || stats[k].inserted + stats[k].updated + stats[k].deleted >
+                         before.inserted + before.updated + before.deleted;
     }
+    if (err == RS_OK && any)
+        err = bump_version(db, account_text, eb);
     return err == RS_OK ? rs_store_discard(db, sync_id, eb) : err;
 }
 
@@ -502,9 +520,13 @@ enum rs_err rs_store_batch_flush(struct rs_store_batch *batch, struct rs_db *db,
 
     if (!rs_db_conn(db) || PQtransactionStatus(rs_db_conn(db)) != PQTRANS_INTRANS)
         return rs_errbuf_set(eb, RS_ERR_INTERNAL, "rs_store_batch_flush outside a transaction");
+    struct rs_store_stats before = *stats;
+
     err = rs_store_batch_stage(batch, db, stats, eb);
     if (err == RS_OK)
         err = upsert_model(db, model, batch->sync_text, batch->account_text, stats, eb);
+    if (err == RS_OK && stats->inserted + stats->updated > before.inserted + before.updated)
+        err = bump_version(db, batch->account_text, eb);
     if (err == RS_OK)
         err = rs_store_discard(db, &batch->sync_id, eb);
     return err;

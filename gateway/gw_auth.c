@@ -6,6 +6,7 @@
  */
 #include "gw_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -15,7 +16,7 @@
     "SELECT organization_id FROM api_keys WHERE key_hash = decode($1, 'hex') "                     \
     "AND revoked_at IS NULL"
 #define SQL_AUTH_ACCOUNT                                                                           \
-    "SELECT k.organization_id, la.id, la.integration FROM api_keys k "                             \
+    "SELECT k.organization_id, la.id, la.integration, la.data_version FROM api_keys k "            \
     "LEFT JOIN linked_accounts la ON la.organization_id = k.organization_id "                      \
     "AND la.account_token_hash = decode($2, 'hex') "                                               \
     "WHERE k.key_hash = decode($1, 'hex') AND k.revoked_at IS NULL"
@@ -60,6 +61,7 @@ static enum rs_err read_account(struct gw_req *req, const PGresult *res)
         return RS_ERR_INTERNAL;
     rs_uuid_format(&acct->id, acct->id_text);
     snprintf(acct->integration, sizeof(acct->integration), "%s", PQgetvalue(res, 0, 2));
+    acct->data_version = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
     return RS_OK;
 }
 

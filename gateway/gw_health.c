@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "roster/rs_log.h"
+
 void gw_handle_healthz(struct gw_req *req)
 {
     static const char body[] = "{\"status\":\"ok\"}";
@@ -31,6 +33,19 @@ void gw_handle_metrics(struct gw_req *req)
 
     rs_buf_init(&out, 4 << 20);
     gw_metrics_render(&out);
+    if (req->app->cache) {
+        uint64_t hits, misses;
+
+        gw_cache_stats(req->app->cache, &hits, &misses);
+        if (rs_buf_appendf(&out,
+                           "# HELP roster_page_cache_lookups_total Read-API pages looked up in "
+                           "the page cache, by result.\n"
+                           "# TYPE roster_page_cache_lookups_total counter\n"
+                           "roster_page_cache_lookups_total{result=\"hit\"} %llu\n"
+                           "roster_page_cache_lookups_total{result=\"miss\"} %llu\n",
+                           (unsigned long long)hits, (unsigned long long)misses) != RS_OK)
+            rs_log(RS_LOG_WARN, "metrics truncated", NULL);
+    }
     gw_reply_text(req, 200, "text/plain; version=0.0.4", out.data ? out.data : "", out.len);
     rs_buf_cleanup(&out);
 }

@@ -294,21 +294,60 @@ out:
     return err;
 }
 
-static void reply(struct gw_req *req, enum rs_err err, struct rs_buf *body)
+/* "<account>|<data version>|<path>?<query>": what a rendered page depends on. */
+static enum rs_err cache_key(struct gw_req *req, struct rs_buf *key)
 {
-    if (err == RS_OK)
-        gw_reply_json(req, 200, body);
-    else
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req->ev);
+    const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+
+    return rs_buf_appendf(key, "%s|%lld|%s?%s", req->account.id_text,
+                          (long long)req->account.data_version, req->path, query ? query : "");
+}
+
+/*
+ * Serves the page from the cache, or renders it with render and keeps it. Only 200 replies
+ * are kept; errors are never cached.
+ */
+static void serve(struct gw_req *req, enum rs_err (*render)(struct gw_req *, struct rs_buf *))
+{
+    struct gw_cache *cache = req->app->cache;
+    const struct gw_cache_entry *entry = NULL;
+    struct rs_buf key, body;
+    enum rs_err err = RS_OK;
+
+    rs_buf_init(&key, 128 * 1024);
+    rs_buf_init(&body, 256 << 20);
+    if (cache && cache_key(req, &key) == RS_OK &&
+        (entry = gw_cache_get(cache, key.data, key.len)) != NULL) {
+        gw_reply_cached(req, 200, entry);
+        goto out;
+    }
+    err = render(req, &body);
+    if (err != RS_OK) {
         gw_reply_error(req, err);
-    rs_buf_cleanup(body);
+    } else if (cache && key.len > 0) {
+        size_t len = body.len;
+        entry = gw_cache_put(cache, key.data, key.len, rs_buf_steal(&body), len);
+        if (entry)
+            gw_reply_cached(req, 200, entry);
+        else
+            gw_reply_error(req, RS_ERR_NOMEM);
+    } else {
+        gw_reply_json(req, 200, &body);
+    }
+out:
+    rs_buf_cleanup(&key);
+    rs_buf_cleanup(&body);
+}
+
+static enum rs_err render_list(struct gw_req *req, struct rs_buf *out)
+{
+    return gw_hris_list(req, rs_model_get(req->route->model), out);
 }
 
 void gw_handle_list(struct gw_req *req)
 {
-    struct rs_buf body;
-
-    rs_buf_init(&body, 256 << 20);
-    reply(req, gw_hris_list(req, rs_model_get(req->route->model), &body), &body);
+    serve(req, render_list);
 }
 
 enum rs_err gw_hris_retrieve(struct gw_req *req, const struct rs_model *model, const char *id_text,
@@ -354,13 +393,14 @@ out:
     return err;
 }
 
+static enum rs_err render_retrieve(struct gw_req *req, struct rs_buf *out)
+{
+    return gw_hris_retrieve(req, rs_model_get(req->route->model), req->params[0], out);
+}
+
 void gw_handle_retrieve(struct gw_req *req)
 {
-    struct rs_buf body;
-
-    rs_buf_init(&body, 64 << 20);
-    reply(req, gw_hris_retrieve(req, rs_model_get(req->route->model), req->params[0], &body),
-          &body);
+    serve(req, render_retrieve);
 }
 
 void gw_handle_group_types(struct gw_req *req)

@@ -25,11 +25,14 @@
 #include "roster/rs_uuid.h"
 #include "roster/rs_vault.h"
 
+#include "gw_cache.h"
+
 /* Process-wide state, read-only once the workers run. */
 struct gw_app {
     const struct rs_config *cfg;
     struct rs_vault *vault;
     uint8_t cursor_key[RS_CURSOR_KEY_LEN];
+    struct gw_cache *cache; /* rendered pages; NULL when page_cache_bytes is 0 */
 };
 
 /* One HTTP worker thread: its own event loop, HTTP server and database connection. */
@@ -40,7 +43,9 @@ struct gw_worker {
     struct evhttp *http;
     struct rs_db *db;
     pthread_t thread;
-    int inflight; /* requests received and not yet fully answered */
+    int inflight; /* connections with a request not yet fully answered (entries of busy) */
+    struct evhttp_connection **busy;
+    int busy_cap;
 };
 
 /* The linked account an X-Account-Token selected. */
@@ -48,6 +53,7 @@ struct gw_account {
     struct rs_uuid id;
     char id_text[RS_UUID_STR_LEN];
     char integration[64];
+    int64_t data_version; /* bumped by every change to its data: the page cache's validator */
 };
 
 enum gw_auth_level { GW_AUTH_NONE, GW_AUTH_ORG, GW_AUTH_ACCOUNT };
@@ -112,6 +118,8 @@ const struct gw_route *gw_router_routes(size_t *n);
 void gw_req_dispatch(struct evhttp_request *ev, void *arg);
 /* Sends a JSON body (takes the buffer's storage) with status. */
 void gw_reply_json(struct gw_req *req, int status, struct rs_buf *body);
+/* Sends a cached body, taking over the caller's reference to entry (released once sent). */
+void gw_reply_cached(struct gw_req *req, int status, const struct gw_cache_entry *entry);
 /* Sends a literal body with a content type. */
 void gw_reply_text(struct gw_req *req, int status, const char *content_type, const char *text,
                    size_t len);

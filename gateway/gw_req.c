@@ -27,12 +27,44 @@ static void new_request_id(struct gw_req *req)
     snprintf(req->id, sizeof(req->id), "%08" PRIx32 "-%" PRIu64, process_tag, n);
 }
 
+/*
+ * In-flight tracking for graceful shutdown: a connection is busy from a request's arrival until
+ * its reply is sent (on_complete) or the connection closes (the client went away mid-reply,
+ * when libevent never calls on_complete). The worker waits for inflight to reach 0.
+ */
+static void busy_remove(struct gw_worker *worker, struct evhttp_connection *conn)
+{
+    for (int i = 0; i < worker->inflight; i++) {
+        if (worker->busy[i] == conn) {
+            worker->busy[i] = worker->busy[--worker->inflight];
+            return;
+        }
+    }
+}
+
+static void busy_add(struct gw_worker *worker, struct evhttp_connection *conn)
+{
+    struct evhttp_connection **grown;
+
+    if (worker->inflight == worker->busy_cap) {
+        int cap = worker->busy_cap ? 2 * worker->busy_cap : 64;
+        grown = realloc(worker->busy, (size_t)cap * sizeof(*grown));
+        if (!grown)
+            return; /* untracked: shutdown simply will not wait for this one */
+        worker->busy = grown;
+        worker->busy_cap = cap;
+    }
+    worker->busy[worker->inflight++] = conn;
+}
+
 static void on_complete(struct evhttp_request *ev, void *arg)
 {
-    struct gw_worker *worker = arg;
+    busy_remove(arg, evhttp_request_get_connection(ev));
+}
 
-    (void)ev;
-    worker->inflight--;
+static void on_close(struct evhttp_connection *conn, void *arg)
+{
+    busy_remove(arg, conn);
 }
 
 const char *gw_req_header(struct gw_req *req, const char *name)
@@ -109,6 +141,29 @@ void gw_reply_json(struct gw_req *req, int status, struct rs_buf *body)
         evbuffer_add_reference(out, data, len, free_buf, NULL);
     else
         free(data);
+    send_reply(req, status, out);
+    if (out)
+        evbuffer_free(out);
+}
+
+static void release_entry(const void *data, size_t len, void *arg)
+{
+    (void)data;
+    (void)len;
+    gw_cache_release(arg);
+}
+
+void gw_reply_cached(struct gw_req *req, int status, const struct gw_cache_entry *entry)
+{
+    struct evbuffer *out = evbuffer_new();
+    size_t len;
+    const char *body = gw_cache_body(entry, &len);
+
+    evhttp_add_header(evhttp_request_get_output_headers(req->ev), "Content-Type",
+                      "application/json");
+    /* the buffer keeps the caller's reference until libevent has sent the bytes */
+    if (!out || evbuffer_add_reference(out, body, len, release_entry, (void *)entry) != 0)
+        gw_cache_release(entry);
     send_reply(req, status, out);
     if (out)
         evbuffer_free(out);
@@ -377,7 +432,8 @@ void gw_req_dispatch(struct evhttp_request *ev, void *arg)
     TAILQ_INIT(&req->query);
     new_request_id(req);
     rs_log_set_context(req->id, NULL);
-    worker->inflight++;
+    busy_add(worker, evhttp_request_get_connection(ev));
+    evhttp_connection_set_closecb(evhttp_request_get_connection(ev), on_close, worker);
     evhttp_request_set_on_complete_cb(ev, on_complete, worker);
     handle(req);
     rs_log_clear_context();

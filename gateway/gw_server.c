@@ -182,6 +182,7 @@ static void worker_cleanup(struct worker_ctx *ctx)
         event_free(ctx->drain_timer);
     if (ctx->w.http)
         evhttp_free(ctx->w.http);
+    free(ctx->w.busy);
     if (ctx->w.base)
         event_base_free(ctx->w.base);
     rs_db_free(ctx->w.db);

@@ -132,28 +132,39 @@ void gw_handle_sync_status(struct gw_req *req)
     rs_buf_cleanup(&body);
 }
 
-void gw_handle_sync_resync(struct gw_req *req)
+/*
+ * RS_ERR_CONFLICT unless account is COMPLETE: a sync of an account that needs a relink would
+ * fail at once, and its failure would schedule a retry the scheduler never runs.
+ */
+static enum rs_err require_complete(struct gw_req *req, const char *account)
 {
     static const char sql[] = "SELECT status FROM linked_accounts WHERE id = $1::uuid";
-    const char *params[1] = {req->account.id_text};
-    struct rs_buf body;
-    bool queued = false;
+    const char *params[1] = {account};
     enum rs_err err;
     PGresult *res = rs_db_exec(req->db, sql, 1, params, false, true, &err);
 
-    rs_buf_init(&body, 1 << 20);
     if (res && (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "COMPLETE") != 0))
         err = rs_errbuf_set(&req->eb, RS_ERR_CONFLICT,
                             "the linked account is not COMPLETE (relink it first)");
-    if (res && err == RS_OK)
+    PQclear(res);
+    return err;
+}
+
+void gw_handle_sync_resync(struct gw_req *req)
+{
+    struct rs_buf body;
+    bool queued = false;
+    enum rs_err err = require_complete(req, req->account.id_text);
+
+    rs_buf_init(&body, 1 << 20);
+    if (err == RS_OK)
         err = sync_queue_add(req->db, req->account.id_text, "FULL", "MANUAL", &queued, &req->eb);
-    if (res && err == RS_OK)
+    if (err == RS_OK)
         err = statuses(req, &body); /* Merge returns the bare array */
     if (err == RS_OK)
         gw_reply_json(req, 200, &body);
     else
         gw_reply_error(req, err);
-    PQclear(res);
     rs_buf_cleanup(&body);
 }
 
@@ -379,6 +390,8 @@ void gw_handle_admin_syncs_create(struct gw_req *req)
             err = rs_errbuf_param(&req->eb, RS_ERR_INVALID, "kind",
                                   "kind must be FULL or INCREMENTAL");
     }
+    if (err == RS_OK)
+        err = require_complete(req, id);
     if (err == RS_OK)
         err = sync_queue_add(req->db, id, kind, "MANUAL", &queued, &req->eb);
     if (err == RS_OK)

@@ -117,6 +117,11 @@ static enum rs_err cmd_serve(const struct rs_config *cfg, struct rs_errbuf *eb)
     if ((err = rs_vault_new(cfg->master_key, &app.vault, eb)) != RS_OK)
         return err;
     rs_vault_derive(app.vault, "cursor01", 1, app.cursor_key);
+    if (cfg->page_cache_bytes > 0 &&
+        (err = gw_cache_new((size_t)cfg->page_cache_bytes, &app.cache)) != RS_OK) {
+        rs_vault_free(app.vault);
+        return err;
+    }
     rs_config_log(cfg);
     err = cmd_migrate(cfg, eb);
     if (err == RS_OK)
@@ -125,6 +130,7 @@ static enum rs_err cmd_serve(const struct rs_config *cfg, struct rs_errbuf *eb)
         err = gw_server_run(&app, eb);
     sync_pool_stop(syncs, cfg->shutdown_grace_ms);
     sodium_memzero(app.cursor_key, sizeof(app.cursor_key));
+    gw_cache_free(app.cache);
     rs_vault_free(app.vault);
     return err;
 }

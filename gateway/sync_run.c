@@ -567,9 +567,12 @@ enum rs_err sync_run(struct sync_runner *runner, const struct sync_job *job)
 #define SQL_PAUSED                                                                                 \
     "SELECT stage_id, kind FROM syncs WHERE "                                                      \
     "linked_account_id = $1::uuid AND id = $2::uuid AND status = 'PAUSED' FOR UPDATE"
+/* an approval merges what applying did into each model's counts ($4; NULL: discarded) */
 #define SQL_DECIDE                                                                                 \
     "UPDATE syncs SET status = $3, finished_at = now(), reason = CASE WHEN $3 = 'DONE' THEN "      \
-    "'approved by an operator' ELSE 'discarded by an operator' END "                               \
+    "'approved by an operator' ELSE 'discarded by an operator' END, stats = CASE WHEN $4::jsonb "  \
+    "IS NULL THEN stats ELSE stats || (SELECT jsonb_object_agg(a.key, COALESCE(stats -> a.key, "   \
+    "'{}'::jsonb) || a.value) FROM jsonb_each($4::jsonb) a) END "                                  \
     "WHERE linked_account_id = $1::uuid AND id = $2::uuid"
 #define SQL_AFTER_DECISION                                                                         \
     "UPDATE linked_accounts la SET next_sync_at = now() + make_interval(secs => "                  \
@@ -596,6 +599,27 @@ static enum rs_err lock_paused(struct rs_db *db, const char *account, const char
     return err;
 }
 
+/* {"Employee": {"inserted": n, "updated": n, "unchanged": n, "deleted": n}, …}; NULL: no memory */
+static char *applied_stats(const struct rs_store_stats stats[RS_MODEL_COUNT])
+{
+    json_t *doc = json_object();
+    char *text = NULL;
+
+    for (int k = 0; doc && k < RS_MODEL_COUNT; k++) {
+        const struct rs_store_stats *s = &stats[k];
+        json_t *counts = json_pack("{s:I, s:I, s:I, s:I}", "inserted", (json_int_t)s->inserted,
+                                   "updated", (json_int_t)s->updated, "unchanged",
+                                   (json_int_t)s->unchanged, "deleted", (json_int_t)s->deleted);
+
+        if (json_object_set_new(doc, rs_model_get((enum rs_model_kind)k)->name, counts) != 0)
+            goto out;
+    }
+    text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+out:
+    json_decref(doc);
+    return text;
+}
+
 static enum rs_err decide(struct rs_db *db, const char *account, const char *sync, bool approve,
                           struct rs_errbuf *eb)
 {
@@ -603,7 +627,8 @@ static enum rs_err decide(struct rs_db *db, const char *account, const char *syn
     struct rs_uuid account_id, stage;
     size_t staged = 0;
     bool full = false;
-    const char *p3[3] = {account, sync, approve ? "DONE" : "DISCARDED"};
+    char *applied = NULL;
+    const char *p4[4] = {account, sync, approve ? "DONE" : "DISCARDED", NULL};
     const char *pa[3] = {account, approve ? "true" : "false", sync};
     enum rs_err err = rs_db_command(db, "BEGIN");
     PGresult *res = NULL;
@@ -622,9 +647,15 @@ static enum rs_err decide(struct rs_db *db, const char *account, const char *syn
     if (err == RS_OK)
         err = approve ? rs_store_apply(db, &account_id, &stage, full, stats, eb)
                       : rs_store_discard(db, &stage, eb);
-    if (err == RS_OK && !(res = rs_db_exec(db, SQL_DECIDE, 3, p3, false, true, &err)))
+    if (err == RS_OK && approve) {
+        applied = applied_stats(stats);
+        p4[3] = applied;
+        err = applied ? RS_OK : RS_ERR_NOMEM;
+    }
+    if (err == RS_OK && !(res = rs_db_exec(db, SQL_DECIDE, 4, p4, false, true, &err)))
         rs_errbuf_set(eb, err, "cannot record the decision");
     PQclear(res);
+    free(applied);
     if (err == RS_OK && !(res = rs_db_exec(db, SQL_AFTER_DECISION, 3, pa, false, true, &err)))
         rs_errbuf_set(eb, err, "cannot reschedule the account");
     PQclear(res);

@@ -28,6 +28,7 @@ struct rs_config {
     int64_t db_connect_timeout_s;  /* libpq connect_timeout */
     int64_t db_retry_interval_ms;  /* minimum pause between reconnect attempts */
     int64_t http_idle_timeout_s;   /* idle/slow HTTP connections are closed after this */
+    int64_t page_cache_bytes;      /* rendered pages kept in memory; 0 = no cache */
     int64_t sync_workers;          /* sync threads; 0 = none */
     int64_t sync_lease_s;          /* lease of a running sync without heartbeat */
     int64_t sync_poll_ms;          /* idle sync workers look for work this often */
