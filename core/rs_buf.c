@@ -88,14 +88,30 @@ enum rs_err rs_buf_appendf(struct rs_buf *buf, const char *fmt, ...)
     va_list ap;
     int n;
 
+    /* format straight into the spare room; only when it does not fit, grow and format again */
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
+    n = vsnprintf(buf->data ? buf->data + buf->len : NULL, buf->data ? buf->cap - buf->len : 0,
+                  fmt, ap);
     va_end(ap);
-    if (n < 0)
+    if (n < 0) {
+        if (buf->data)
+            buf->data[buf->len] = '\0';
         return RS_ERR_INTERNAL;
+    }
+    if (buf->data && (size_t)n < buf->cap - buf->len) {
+        if (buf->len + (size_t)n > buf->max) {
+            buf->data[buf->len] = '\0';
+            return RS_ERR_TOOBIG;
+        }
+        buf->len += (size_t)n;
+        return RS_OK;
+    }
     err = buf_reserve(buf, (size_t)n);
-    if (err != RS_OK)
+    if (err != RS_OK) {
+        if (buf->data)
+            buf->data[buf->len] = '\0'; /* the attempt above may have overwritten the NUL */
         return err;
+    }
     va_start(ap, fmt);
     n = vsnprintf(buf->data + buf->len, buf->cap - buf->len, fmt, ap);
     va_end(ap);
