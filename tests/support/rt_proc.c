@@ -1,6 +1,7 @@
 /*
- * Child processes for e2e tests: rosterd on an ephemeral port with its log in a temporary
- * directory, one-shot commands with captured stdout, and the registry that reaps every child.
+ * Child processes for e2e tests: rosterd or roster-sandbox on an ephemeral port with its log in
+ * a temporary directory, one-shot commands with captured stdout, and the registry that reaps
+ * every child.
  */
 #include "rt_proc.h"
 
@@ -439,7 +440,7 @@ static enum rs_err spawn_logged(struct rt_proc *p, const char *const *argv, char
 }
 
 /* Polls the log for the listening line until the deadline; the child must stay alive. */
-static enum rs_err wait_listening(struct rt_proc *p, int timeout_ms)
+static enum rs_err wait_listening(struct rt_proc *p, const char *name, int timeout_ms)
 {
     long long deadline = rt_now_ms() + timeout_ms;
 
@@ -447,15 +448,51 @@ static enum rs_err wait_listening(struct rt_proc *p, int timeout_ms)
         if (find_listening(p))
             return RS_OK;
         if (!rt_proc_alive(p)) {
-            fprintf(stderr, "rt_proc: rosterd exited (status 0x%x) before listening\n", p->status);
+            fprintf(stderr, "rt_proc: %s exited (status 0x%x) before listening\n", name, p->status);
             return RS_ERR_UNAVAILABLE;
         }
         if (rt_now_ms() >= deadline) {
-            fprintf(stderr, "rt_proc: rosterd did not listen within %d ms\n", timeout_ms);
+            fprintf(stderr, "rt_proc: %s did not listen within %d ms\n", name, timeout_ms);
             return RS_ERR_UNAVAILABLE;
         }
         rt_poll_pause(10);
     }
+}
+
+/*
+ * Starts argv (argv[0] a path) with env, its output in DIR/<name>.log of a new temporary
+ * directory, and waits for its listening line. On success *out owns the running child.
+ */
+static enum rs_err start_server(const char *name, const char *const *argv, char **env,
+                                int timeout_ms, struct rt_proc **out)
+{
+    struct rt_proc *p = calloc(1, sizeof(*p));
+    char prefix[64];
+    int log_fd = -1;
+    enum rs_err err = RS_ERR_NOMEM;
+
+    if (!p)
+        goto out;
+    err = RS_ERR_INTERNAL;
+    snprintf(prefix, sizeof(prefix), "rt-%s", name);
+    if (rt_tmpdir_new(prefix, p->dir, sizeof(p->dir)) != RS_OK)
+        goto out;
+    snprintf(p->log_path, sizeof(p->log_path), "%s/%s.log", p->dir, name);
+    log_fd = open(p->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (log_fd < 0 || spawn_logged(p, argv, env, log_fd) != RS_OK)
+        goto out;
+    err = wait_listening(p, name, timeout_ms > 0 ? timeout_ms : 60000);
+    if (err != RS_OK)
+        goto out;
+    *out = p;
+    p = NULL;
+out:
+    if (p && p->pid > 0)
+        rt_proc_dump_log(p, 40);
+    rt_proc_free(p);
+    if (log_fd >= 0)
+        close(log_fd);
+    return err;
 }
 
 enum rs_err rt_proc_start_rosterd(const struct rt_rosterd_opts *opts, struct rt_proc **out)
@@ -468,9 +505,7 @@ enum rs_err rt_proc_start_rosterd(const struct rt_rosterd_opts *opts, struct rt_
                                NULL};
     const char *all_env[64] = {NULL};
     const char *argv[3] = {bin, "serve", NULL};
-    struct rt_proc *p = NULL;
     char **env = NULL;
-    int log_fd = -1;
     size_t n = 0;
     enum rs_err err = RS_ERR_INVALID;
 
@@ -489,27 +524,38 @@ enum rs_err rt_proc_start_rosterd(const struct rt_rosterd_opts *opts, struct rt_
     for (size_t i = 0; opts->extra_env && opts->extra_env[i] && n + 1 < 64; i++)
         all_env[n++] = opts->extra_env[i];
     err = RS_ERR_NOMEM;
-    if (!(p = calloc(1, sizeof(*p))) || !(env = merge_env(all_env, true)))
+    if (!(env = merge_env(all_env, true)))
         goto out;
-    err = RS_ERR_INTERNAL;
-    if (rt_tmpdir_new("rt-rosterd", p->dir, sizeof(p->dir)) != RS_OK)
-        goto out;
-    snprintf(p->log_path, sizeof(p->log_path), "%s/rosterd.log", p->dir);
-    log_fd = open(p->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (log_fd < 0 || spawn_logged(p, argv, env, log_fd) != RS_OK)
-        goto out;
-    err = wait_listening(p, opts->start_timeout_ms > 0 ? opts->start_timeout_ms : 60000);
-    if (err != RS_OK)
-        goto out;
-    *out = p;
-    p = NULL;
+    err = start_server("rosterd", argv, env, opts->start_timeout_ms, out);
 out:
-    if (p && p->pid > 0)
-        rt_proc_dump_log(p, 40);
-    rt_proc_free(p);
-    if (log_fd >= 0)
-        close(log_fd);
     sodium_memzero(key_env, sizeof(key_env));
+    free(env);
+    return err;
+}
+
+enum rs_err rt_proc_start_sandbox(const char *const *args, struct rt_proc **out)
+{
+    const char *bin = getenv("ROSTER_SANDBOX_BIN");
+    const char *argv[24] = {bin, "--listen", "127.0.0.1:0"};
+    char **env = NULL;
+    size_t n = 3;
+    enum rs_err err;
+
+    if (!bin || !*bin) {
+        fprintf(stderr, "rt_proc: ROSTER_SANDBOX_BIN is not set\n");
+        return RS_ERR_INVALID;
+    }
+    for (; args && args[n - 3]; n++) {
+        if (n + 1 >= sizeof(argv) / sizeof(argv[0])) {
+            fprintf(stderr, "rt_proc: too many sandbox arguments\n");
+            return RS_ERR_INVALID;
+        }
+        argv[n] = args[n - 3];
+    }
+    argv[n] = NULL;
+    if (!(env = merge_env(NULL, true)))
+        return RS_ERR_NOMEM;
+    err = start_server("sandbox", argv, env, 0, out);
     free(env);
     return err;
 }

@@ -1,8 +1,9 @@
 /*
- * Child processes for e2e tests: rosterd serving on an ephemeral port (its output in a log file
- * in a temporary directory, its base URL read from the "listening" line), and one-shot commands
- * with their stdout captured. Every child is registered: an atexit handler kills and reaps what
- * a failing test left behind, and a child dies with the test process (PR_SET_PDEATHSIG).
+ * Child processes for e2e tests: rosterd or roster-sandbox serving on an ephemeral port (its
+ * output in a log file in a temporary directory, its base URL read from the "listening" line),
+ * and one-shot commands with their stdout captured. Every child is registered: an atexit handler
+ * kills and reaps what a failing test left behind, and a child dies with the test process
+ * (PR_SET_PDEATHSIG).
  */
 #ifndef ROSTER_RT_PROC_H
 #define ROSTER_RT_PROC_H
@@ -36,7 +37,17 @@ struct rt_rosterd_opts {
 enum rs_err rt_proc_start_rosterd(const struct rt_rosterd_opts *opts,
                                   struct rt_proc **out) RS_MUST_CHECK;
 
-/* "http://HOST:PORT" of a started rosterd (borrowed; lives as long as p). */
+/*
+ * Starts `$ROSTER_SANDBOX_BIN --listen 127.0.0.1:0 args…` (args NULL-terminated, borrowed, at
+ * most 20; NULL for none) in the test's environment minus ROSTER_* variables, its output in a
+ * log file in a new temporary directory, and waits for its listening line like
+ * rt_proc_start_rosterd, with the same ownership and errors (RS_ERR_INVALID when
+ * ROSTER_SANDBOX_BIN is unset). rt_proc_url is then the sandbox's base URL, without a
+ * provider prefix.
+ */
+enum rs_err rt_proc_start_sandbox(const char *const *args, struct rt_proc **out) RS_MUST_CHECK;
+
+/* "http://HOST:PORT" of a started rosterd or sandbox (borrowed; lives as long as p). */
 const char *rt_proc_url(const struct rt_proc *p);
 pid_t rt_proc_pid(const struct rt_proc *p);
 /* The path of the child's log file (borrowed). */
