@@ -331,7 +331,9 @@ static enum rs_err counts(struct rs_db *db, const char *sql, const char *sync_te
 {
     const char *params[2] = {sync_text, account_text};
     enum rs_err err;
-    PGresult *res = rs_db_exec(db, sql, account_text ? 2 : 1, params, false, true, &err);
+    /* not prepared: each runs once per sync, and a plan for the actual values (with the
+       staging tables' fresh statistics) matters far more than planning time */
+    PGresult *res = rs_db_exec(db, sql, account_text ? 2 : 1, params, false, false, &err);
 
     if (!res)
         return rs_errbuf_set(eb, err, "staging statement failed");
@@ -401,6 +403,20 @@ static enum rs_err sweep_model(struct rs_db *db, const struct rs_model *model,
     return err;
 }
 
+/*
+ * Fresh statistics for the staging tables: they fill up within one sync, long before
+ * autovacuum would look, and without them the planner takes 100,000 staged rows for a handful
+ * and picks nested loops that never finish.
+ */
+static enum rs_err analyze_staging(struct rs_db *db, struct rs_errbuf *eb)
+{
+    enum rs_err err = rs_db_command(db, "ANALYZE sync_stage_companies, sync_stage_locations, "
+                                        "sync_stage_teams, sync_stage_groups, "
+                                        "sync_stage_employees, sync_stage_employments");
+
+    return err == RS_OK ? RS_OK : rs_errbuf_set(eb, err, "cannot analyze the staging tables");
+}
+
 /* Employments of employees that are out of scope are out of scope too. */
 #define SQL_SCOPE_EMPLOYMENTS                                                                      \
     "UPDATE sync_stage_employments s SET in_scope = false WHERE s.sync_id = $1::uuid "             \
@@ -430,7 +446,9 @@ enum rs_err rs_store_apply(struct rs_db *db, const struct rs_uuid *account,
         return rs_errbuf_set(eb, RS_ERR_INTERNAL, "rs_store_apply outside a transaction");
     rs_uuid_format(sync_id, sync_text);
     rs_uuid_format(account, account_text);
-    err = counts(db, SQL_SCOPE_EMPLOYMENTS, sync_text, NULL, ignored, eb);
+    err = analyze_staging(db, eb);
+    if (err == RS_OK)
+        err = counts(db, SQL_SCOPE_EMPLOYMENTS, sync_text, NULL, ignored, eb);
     bool any = false;
 
     for (int k = 0; k < RS_MODEL_COUNT && err == RS_OK; k++) {
@@ -500,8 +518,8 @@ enum rs_err rs_store_impact(struct rs_db *db, const struct rs_uuid *account,
     char sync_text[RS_UUID_STR_LEN], account_text[RS_UUID_STR_LEN];
     const char *params[3] = {rs_uuid_format(sync_id, sync_text),
                              rs_uuid_format(account, account_text), sweep ? "true" : "false"};
-    enum rs_err err;
-    PGresult *res = rs_db_exec(db, SQL_IMPACT, 3, params, false, true, &err);
+    enum rs_err err = analyze_staging(db, eb);
+    PGresult *res = err == RS_OK ? rs_db_exec(db, SQL_IMPACT, 3, params, false, false, &err) : NULL;
 
     if (!res)
         return rs_errbuf_set(eb, err, "impact query failed");
