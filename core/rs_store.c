@@ -447,6 +447,10 @@ enum rs_err rs_store_apply(struct rs_db *db, const struct rs_uuid *account,
     rs_uuid_format(sync_id, sync_text);
     rs_uuid_format(account, account_text);
     err = analyze_staging(db, eb);
+    /* the dedupe sort and the sweep's hash join of a large sync fit in memory instead of
+       spilling to disk; SET LOCAL ends with the transaction */
+    if (err == RS_OK)
+        err = rs_db_command(db, "SET LOCAL work_mem = '256MB'");
     if (err == RS_OK)
         err = counts(db, SQL_SCOPE_EMPLOYMENTS, sync_text, NULL, ignored, eb);
     bool any = false;
