@@ -401,13 +401,24 @@ static enum rs_err guard(struct run *r, bool *tripped)
     return RS_OK;
 }
 
+/*
+ * Heartbeats stop while the apply runs, so its lease may run out. Locking the sync's row for the
+ * apply's transaction keeps workers that take over expired leases (FOR UPDATE SKIP LOCKED) from
+ * taking over a sync whose worker is alive and applying it.
+ */
+#define SQL_HOLD_LEASE                                                                             \
+    "SELECT 1 FROM syncs WHERE linked_account_id = $1::uuid AND id = $2::uuid AND "                \
+    "status = 'SYNCING' AND lease_owner = $3 FOR UPDATE"
+
 /* In one transaction: guard, then apply and mark DONE, or hold as PAUSED. */
 static enum rs_err finish_done(struct run *r)
 {
-    const char *params[2] = {r->job->account_text, r->job->id_text};
+    const char *params[3] = {r->job->account_text, r->job->id_text, r->runner->owner};
     enum rs_err err = rs_db_command(r->runner->db, "BEGIN");
     bool tripped = false;
 
+    if (err == RS_OK)
+        err = exec(r, SQL_HOLD_LEASE, 3, params, true);
     if (err == RS_OK)
         err = guard(r, &tripped);
     if (err == RS_OK && tripped) {
