@@ -90,8 +90,8 @@ enum rs_err rs_buf_appendf(struct rs_buf *buf, const char *fmt, ...)
 
     /* format straight into the spare room; only when it does not fit, grow and format again */
     va_start(ap, fmt);
-    n = vsnprintf(buf->data ? buf->data + buf->len : NULL, buf->data ? buf->cap - buf->len : 0,
-                  fmt, ap);
+    n = vsnprintf(buf->data ? buf->data + buf->len : NULL, buf->data ? buf->cap - buf->len : 0, fmt,
+                  ap);
     va_end(ap);
     if (n < 0) {
         if (buf->data)
