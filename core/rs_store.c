@@ -403,17 +403,22 @@ static enum rs_err sweep_model(struct rs_db *db, const struct rs_model *model,
     return err;
 }
 
-/*
- * Fresh statistics for the staging tables: they fill up within one sync, long before
- * autovacuum would look, and without them the planner takes 100,000 staged rows for a handful
- * and picks nested loops that never finish.
- */
-static enum rs_err analyze_staging(struct rs_db *db, struct rs_errbuf *eb)
+enum rs_err rs_store_analyze(struct rs_db *db, struct rs_errbuf *eb)
 {
-    enum rs_err err = rs_db_command(db, "ANALYZE sync_stage_companies, sync_stage_locations, "
-                                        "sync_stage_teams, sync_stage_groups, "
-                                        "sync_stage_employees, sync_stage_employments");
+    /* its own short transaction: a small sample is plenty for row counts, and the locks
+       ANALYZE takes are released at once instead of at the apply's commit */
+    enum rs_err err = rs_db_command(db, "BEGIN");
 
+    if (err == RS_OK)
+        err = rs_db_command(db, "SET LOCAL default_statistics_target = 10");
+    if (err == RS_OK)
+        err = rs_db_command(db, "ANALYZE sync_stage_companies, sync_stage_locations, "
+                                "sync_stage_teams, sync_stage_groups, sync_stage_employees, "
+                                "sync_stage_employments");
+    if (err == RS_OK)
+        err = rs_db_command(db, "COMMIT");
+    else if (rs_db_command(db, "ROLLBACK") != RS_OK)
+        rs_log(RS_LOG_WARN, "rollback failed", NULL);
     return err == RS_OK ? RS_OK : rs_errbuf_set(eb, err, "cannot analyze the staging tables");
 }
 
@@ -446,11 +451,9 @@ enum rs_err rs_store_apply(struct rs_db *db, const struct rs_uuid *account,
         return rs_errbuf_set(eb, RS_ERR_INTERNAL, "rs_store_apply outside a transaction");
     rs_uuid_format(sync_id, sync_text);
     rs_uuid_format(account, account_text);
-    err = analyze_staging(db, eb);
     /* the dedupe sort and the sweep's hash join of a large sync fit in memory instead of
        spilling to disk; SET LOCAL ends with the transaction */
-    if (err == RS_OK)
-        err = rs_db_command(db, "SET LOCAL work_mem = '256MB'");
+    err = rs_db_command(db, "SET LOCAL work_mem = '256MB'");
     if (err == RS_OK)
         err = counts(db, SQL_SCOPE_EMPLOYMENTS, sync_text, NULL, ignored, eb);
     bool any = false;
@@ -522,8 +525,8 @@ enum rs_err rs_store_impact(struct rs_db *db, const struct rs_uuid *account,
     char sync_text[RS_UUID_STR_LEN], account_text[RS_UUID_STR_LEN];
     const char *params[3] = {rs_uuid_format(sync_id, sync_text),
                              rs_uuid_format(account, account_text), sweep ? "true" : "false"};
-    enum rs_err err = analyze_staging(db, eb);
-    PGresult *res = err == RS_OK ? rs_db_exec(db, SQL_IMPACT, 3, params, false, false, &err) : NULL;
+    enum rs_err err;
+    PGresult *res = rs_db_exec(db, SQL_IMPACT, 3, params, false, false, &err);
 
     if (!res)
         return rs_errbuf_set(eb, err, "impact query failed");

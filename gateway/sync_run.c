@@ -414,8 +414,11 @@ static enum rs_err guard(struct run *r, bool *tripped)
 static enum rs_err finish_done(struct run *r)
 {
     const char *params[3] = {r->job->account_text, r->job->id_text, r->runner->owner};
-    enum rs_err err = rs_db_command(r->runner->db, "BEGIN");
+    enum rs_err err = rs_store_analyze(r->runner->db, &r->eb);
     bool tripped = false;
+
+    if (err == RS_OK)
+        err = rs_db_command(r->runner->db, "BEGIN");
 
     if (err == RS_OK)
         err = exec(r, SQL_HOLD_LEASE, 3, params, true);
@@ -641,8 +644,11 @@ static enum rs_err decide(struct rs_db *db, const char *account, const char *syn
     char *applied = NULL;
     const char *p4[4] = {account, sync, approve ? "DONE" : "DISCARDED", NULL};
     const char *pa[3] = {account, approve ? "true" : "false", sync};
-    enum rs_err err = rs_db_command(db, "BEGIN");
+    enum rs_err err = approve ? rs_store_analyze(db, eb) : RS_OK;
     PGresult *res = NULL;
+
+    if (err == RS_OK)
+        err = rs_db_command(db, "BEGIN");
 
     memset(stats, 0, sizeof(stats));
     if (err == RS_OK)

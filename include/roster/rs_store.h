@@ -76,6 +76,15 @@ enum rs_err rs_store_batch_stage(struct rs_store_batch *batch, struct rs_db *db,
 enum rs_err rs_store_staged_count(struct rs_db *db, const struct rs_uuid *sync_id, size_t *out,
                                   struct rs_errbuf *eb) RS_MUST_CHECK;
 
+/*
+ * Fresh statistics for the staging tables, in a short transaction of its own: call it once
+ * after staging a sync and before rs_store_impact / rs_store_apply. The tables fill up within
+ * one sync, long before autovacuum looks, and without it the planner takes 100,000 staged
+ * rows for a handful and picks nested loops that never finish. Must not be called inside a
+ * transaction.
+ */
+enum rs_err rs_store_analyze(struct rs_db *db, struct rs_errbuf *eb) RS_MUST_CHECK;
+
 /* Counts what applying sync_id would do to the account's active employees. */
 enum rs_err rs_store_impact(struct rs_db *db, const struct rs_uuid *account,
                             const struct rs_uuid *sync_id, bool sweep, struct rs_store_impact *out,
