@@ -151,18 +151,17 @@ static enum rs_err copy_column(struct rs_buf *out, const struct rs_field *field,
 }
 
 static enum rs_err copy_row(struct rs_store_batch *batch, const struct rs_record *record,
-                            const struct rs_uuid *id_ptr, const char *remote_data,
+                            const struct rs_uuid *id, const char *remote_data,
                             size_t remote_data_len, const uint8_t hash[HASH_LEN])
 {
     struct rs_buf *out = &batch->copy;
-    struct rs_uuid id = *id_ptr;
     char id_text[RS_UUID_STR_LEN], hex[2 * HASH_LEN + 1];
     enum rs_err err;
 
     sodium_bin2hex(hex, sizeof(hex), hash, HASH_LEN);
     err =
         rs_buf_appendf(out, "%s\t%s\t%s\t%s\t", batch->sync_text, record->out_of_scope ? "f" : "t",
-                       batch->account_text, rs_uuid_format(&id, id_text));
+                       batch->account_text, rs_uuid_format(id, id_text));
     if (err == RS_OK)
         err = copy_text(out, record->remote_id, strlen(record->remote_id));
     if (err == RS_OK)

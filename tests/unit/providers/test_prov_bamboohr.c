@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "rt_fixture.h"
+
 #include "roster/rs_buf.h"
 #include "roster/rs_model.h"
 #include "roster/rs_time.h"
@@ -131,26 +133,7 @@ static int teardown(void **state)
 
 static char *read_fixture(const char *name)
 {
-    const char *src = getenv("ROSTER_SOURCE_DIR");
-    char path[1024];
-    FILE *fp;
-    long len;
-    char *text;
-
-    snprintf(path, sizeof(path), "%s/tests/unit/providers/fixtures/bamboohr/%s", src ? src : ".",
-             name);
-    fp = fopen(path, "rb");
-    assert_non_null(fp);
-    assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-    len = ftell(fp);
-    assert_true(len > 0);
-    rewind(fp);
-    text = malloc((size_t)len + 1);
-    assert_non_null(text);
-    assert_int_equal(fread(text, 1, (size_t)len, fp), (size_t)len);
-    text[len] = '\0';
-    fclose(fp);
-    return text;
+    return rt_fixture_read("tests/unit/providers/fixtures/bamboohr", name, NULL);
 }
 
 static enum rs_err next(struct fixture *f, bool *done)

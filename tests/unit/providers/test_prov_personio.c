@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "rt_fixture.h"
+
 #include "roster/rs_buf.h"
 #include "roster/rs_model.h"
 #include "roster/rs_time.h"
@@ -173,28 +175,7 @@ static void t_authenticate(struct t *t)
 
 static char *read_fixture(const char *name, size_t *len)
 {
-    const char *src = getenv("ROSTER_SOURCE_DIR");
-    char path[1024];
-    FILE *f;
-    char *text;
-    long size;
-
-    snprintf(path, sizeof(path), "%s/tests/unit/providers/fixtures/personio/%s", src ? src : ".",
-             name);
-    f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    size = ftell(f);
-    assert_true(size > 0);
-    rewind(f);
-    text = malloc((size_t)size + 1);
-    assert_non_null(text);
-    assert_int_equal(fread(text, 1, (size_t)size, f), (size_t)size);
-    text[size] = '\0';
-    fclose(f);
-    *len = (size_t)size;
-    return text;
+    return rt_fixture_read("tests/unit/providers/fixtures/personio", name, len);
 }
 
 static json_t *load_fixture(const char *name)
