@@ -7,6 +7,10 @@
 #include <stdint.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
+
+#include "roster/rs_err.h"
+#include "roster/rs_store.h"
 
 /*
  * Length of str[0..len) without a UTF-8 sequence cut short at its end, so that a string
@@ -89,5 +93,20 @@ int64_t rs_httpc_backoff_us(int64_t base_ms, int64_t max_ms, int retry);
  * that the following requests also wait out. Disabled (always 0) when rate_per_s is 0.
  */
 int64_t rs_httpc_throttle_reserve(struct rs_throttle *throttle, int64_t now_us);
+
+/*
+ * rs_store.c, for rs_stage.c: a batch's record with its remote_data already serialized by
+ * rs_store_remote_data_dump (remote_data NULL when the record has none), so that one provider
+ * row delivered as two records (an employee and its employment) is serialized once.
+ */
+enum rs_err rs_store_batch_add_dumped(struct rs_store_batch *batch, const struct rs_record *record,
+                                      const char *remote_data, size_t remote_data_len,
+                                      struct rs_errbuf *eb) RS_MUST_CHECK;
+/* remote_data as stored and hashed (malloc'd, *len bytes), or NULL when out of memory. */
+char *rs_store_remote_data_dump(const json_t *remote_data, size_t *len);
+/* Bytes of COPY text the batch holds. */
+size_t rs_store_batch_bytes(const struct rs_store_batch *batch);
+/* Records the batch refused since it was last staged. */
+size_t rs_store_batch_invalid(const struct rs_store_batch *batch);
 
 #endif

@@ -157,12 +157,14 @@ enum rs_err rs_model_id(const struct rs_uuid *account, enum rs_model_kind kind,
 static enum rs_err render_uuid(const json_t *value, struct rs_buf *out)
 {
     struct rs_uuid uuid;
-    char text[RS_UUID_STR_LEN];
+    char text[RS_UUID_STR_LEN + 1]; /* the UUID in quotes */
 
     if (!json_is_string(value) || rs_uuid_parse(json_string_value(value), &uuid) != RS_OK)
         return RS_ERR_INVALID;
-    rs_uuid_format(&uuid, text);
-    return rs_buf_appendf(out, "\"%s\"", text);
+    rs_uuid_format(&uuid, text + 1);
+    text[0] = '"';
+    text[RS_UUID_STR_LEN] = '"';
+    return rs_buf_append(out, text, RS_UUID_STR_LEN + 1);
 }
 
 static enum rs_err render_array(const json_t *value, enum rs_field_type type, struct rs_buf *out)
@@ -207,10 +209,14 @@ static enum rs_err render_datetime(const json_t *value, struct rs_buf *out)
 {
     int64_t us;
     char text[RS_TIME_ISO_LEN];
+    enum rs_err err;
 
     if (!json_is_string(value) || rs_time_parse(json_string_value(value), &us) != RS_OK)
         return RS_ERR_INVALID;
-    return rs_buf_appendf(out, "\"%s\"", rs_time_format(us, text));
+    rs_time_format(us, text);
+    if ((err = rs_buf_append(out, "\"", 1)) == RS_OK && (err = rs_buf_append_str(out, text)) == RS_OK)
+        err = rs_buf_append(out, "\"", 1);
+    return err;
 }
 
 static enum rs_err render_value(const struct rs_field *field, const json_t *value,
@@ -253,7 +259,12 @@ enum rs_err rs_model_render(const struct rs_model *model, const json_t *record, 
     for (size_t i = 0; i < model->nfields; i++) {
         const struct rs_field *field = &model->fields[i];
 
-        err = rs_buf_appendf(out, "%s\"%s\":", i ? "," : "", field->name);
+        /* ,"name": — plain appends: this runs for every field of every synced record */
+        err = i ? rs_buf_append(out, ",\"", 2) : rs_buf_append(out, "\"", 1);
+        if (err == RS_OK)
+            err = rs_buf_append_str(out, field->name);
+        if (err == RS_OK)
+            err = rs_buf_append(out, "\":", 2);
         if (err == RS_OK)
             err = render_value(field, json_object_get(record, field->name), out);
         if (err == RS_ERR_INVALID)

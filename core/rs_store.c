@@ -14,6 +14,8 @@
 #include "roster/rs_log.h"
 #include "roster/rs_time.h"
 
+#include "rs_int.h"
+
 #define BATCH_MAX_BYTES ((size_t)256 << 20)
 #define ROW_MAX_BYTES   ((size_t)16 << 20)
 #define HASH_LEN        32
@@ -63,6 +65,16 @@ void rs_store_batch_free(struct rs_store_batch *batch)
 size_t rs_store_batch_count(const struct rs_store_batch *batch)
 {
     return batch->rows;
+}
+
+size_t rs_store_batch_bytes(const struct rs_store_batch *batch)
+{
+    return batch->copy.len;
+}
+
+size_t rs_store_batch_invalid(const struct rs_store_batch *batch)
+{
+    return batch->invalid;
 }
 
 /* Appends bytes escaped for COPY's text format (backslash, tab, newline, CR). */
@@ -150,6 +162,28 @@ static enum rs_err copy_column(struct rs_buf *out, const struct rs_field *field,
     }
 }
 
+/*
+ * Appends JSON text escaped for COPY. Our JSON (rendered fields, json_dumps) never holds a raw
+ * tab, newline, CR or NUL (JSON escapes them), so only backslashes need doubling: a memchr
+ * scan instead of copy_text's byte-by-byte one, on the bulk of every row.
+ */
+static enum rs_err copy_json(struct rs_buf *out, const char *json, size_t n)
+{
+    const char *end = json + n;
+    enum rs_err err = RS_OK;
+
+    while (err == RS_OK && json < end) {
+        const char *slash = memchr(json, '\\', (size_t)(end - json));
+        size_t run = slash ? (size_t)(slash - json) + 1 : (size_t)(end - json);
+
+        err = rs_buf_append(out, json, run);
+        if (err == RS_OK && slash)
+            err = rs_buf_append(out, "\\", 1);
+        json += run;
+    }
+    return err;
+}
+
 static enum rs_err copy_row(struct rs_store_batch *batch, const struct rs_record *record,
                             const struct rs_uuid *id, const char *remote_data,
                             size_t remote_data_len, const uint8_t hash[HASH_LEN])
@@ -159,22 +193,34 @@ static enum rs_err copy_row(struct rs_store_batch *batch, const struct rs_record
     enum rs_err err;
 
     sodium_bin2hex(hex, sizeof(hex), hash, HASH_LEN);
-    err =
-        rs_buf_appendf(out, "%s\t%s\t%s\t%s\t", batch->sync_text, record->out_of_scope ? "f" : "t",
-                       batch->account_text, rs_uuid_format(id, id_text));
+    rs_uuid_format(id, id_text);
+    /* sync_id, in_scope, linked_account_id, id, remote_id, normalized, remote_data, hash */
+    err = rs_buf_append(out, batch->sync_text, RS_UUID_STR_LEN - 1);
+    if (err == RS_OK)
+        err = rs_buf_append(out, record->out_of_scope ? "\tf\t" : "\tt\t", 3);
+    if (err == RS_OK)
+        err = rs_buf_append(out, batch->account_text, RS_UUID_STR_LEN - 1);
+    if (err == RS_OK)
+        err = rs_buf_append(out, "\t", 1);
+    if (err == RS_OK)
+        err = rs_buf_append(out, id_text, RS_UUID_STR_LEN - 1);
+    if (err == RS_OK)
+        err = rs_buf_append(out, "\t", 1);
     if (err == RS_OK)
         err = copy_text(out, record->remote_id, strlen(record->remote_id));
     if (err == RS_OK)
         err = rs_buf_append(out, "\t", 1);
     if (err == RS_OK)
-        err = copy_text(out, batch->normalized.data, batch->normalized.len);
+        err = copy_json(out, batch->normalized.data, batch->normalized.len);
     if (err == RS_OK)
         err = rs_buf_append(out, "\t", 1);
     if (err == RS_OK)
-        err = remote_data ? copy_text(out, remote_data, remote_data_len)
+        err = remote_data ? copy_json(out, remote_data, remote_data_len)
                           : rs_buf_append(out, "\\N", 2);
     if (err == RS_OK)
-        err = rs_buf_appendf(out, "\t\\\\x%s", hex);
+        err = rs_buf_append(out, "\t\\\\x", 4);
+    if (err == RS_OK)
+        err = rs_buf_append(out, hex, 2 * HASH_LEN);
     for (size_t i = 0; i < batch->model->nfields && err == RS_OK; i++) {
         const struct rs_field *field = &batch->model->fields[i];
 
@@ -187,12 +233,12 @@ static enum rs_err copy_row(struct rs_store_batch *batch, const struct rs_record
     return err == RS_OK ? rs_buf_append(out, "\n", 1) : err;
 }
 
-enum rs_err rs_store_batch_add(struct rs_store_batch *batch, const struct rs_record *record,
-                               struct rs_errbuf *eb)
+enum rs_err rs_store_batch_add_dumped(struct rs_store_batch *batch, const struct rs_record *record,
+                                      const char *remote_data, size_t remote_data_len,
+                                      struct rs_errbuf *eb)
 {
     enum rs_err err;
-    char *remote_data = NULL;
-    size_t remote_data_len = 0, mark = batch->copy.len;
+    size_t mark = batch->copy.len;
     uint8_t hash[HASH_LEN];
     crypto_generichash_state state;
     struct rs_uuid id;
@@ -207,15 +253,6 @@ enum rs_err rs_store_batch_add(struct rs_store_batch *batch, const struct rs_rec
     }
     if ((err = rs_model_render(batch->model, record->fields, &batch->normalized, eb)) != RS_OK)
         goto out;
-    if (record->remote_data) {
-        /* kept in the provider's key order ({path, data} as Merge serves it); part of the hash */
-        remote_data = json_dumps(record->remote_data, JSON_COMPACT | JSON_ENCODE_ANY);
-        if (!remote_data) {
-            err = RS_ERR_NOMEM;
-            goto out;
-        }
-        remote_data_len = strlen(remote_data);
-    }
     crypto_generichash_init(&state, NULL, 0, HASH_LEN);
     crypto_generichash_update(&state, (const uint8_t *)batch->normalized.data,
                               batch->normalized.len);
@@ -234,6 +271,29 @@ out:
         if (err == RS_ERR_INVALID || err == RS_ERR_TOOBIG)
             batch->invalid++;
     }
+    return err;
+}
+
+char *rs_store_remote_data_dump(const json_t *remote_data, size_t *len)
+{
+    /* kept in the provider's key order ({path, data} as Merge serves it); part of the hash */
+    char *text = json_dumps(remote_data, JSON_COMPACT | JSON_ENCODE_ANY);
+
+    *len = text ? strlen(text) : 0;
+    return text;
+}
+
+enum rs_err rs_store_batch_add(struct rs_store_batch *batch, const struct rs_record *record,
+                               struct rs_errbuf *eb)
+{
+    enum rs_err err;
+    char *remote_data = NULL;
+    size_t remote_data_len = 0;
+
+    if (record->remote_data &&
+        !(remote_data = rs_store_remote_data_dump(record->remote_data, &remote_data_len)))
+        return rs_errbuf_set(eb, RS_ERR_NOMEM, "out of memory serializing remote_data");
+    err = rs_store_batch_add_dumped(batch, record, remote_data, remote_data_len, eb);
     free(remote_data);
     return err;
 }

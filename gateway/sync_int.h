@@ -59,6 +59,7 @@ enum rs_err sync_queue_release(struct rs_db *db, const struct sync_job *job, con
 struct sync_runner {
     const struct gw_app *app;
     struct rs_db *db;
+    struct rs_db *stage_db; /* the staging thread's own connection (rs_stage) */
     struct rs_httpc *http;
     char owner[96];        /* lease owner: host:pid:thread */
     atomic_bool *stopping; /* set at shutdown: the run gives its job back */

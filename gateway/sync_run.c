@@ -14,10 +14,10 @@
 
 #include "roster/prov.h"
 #include "roster/rs_log.h"
+#include "roster/rs_stage.h"
 #include "roster/rs_store.h"
 #include "roster/rs_time.h"
 
-#define STAGE_EVERY            5000 /* rows buffered in memory before they go to staging */
 #define FAILED_RETRY_S         300  /* a failed sync is retried after at most this long */
 #define INCREMENTAL_OVERLAP_US INT64_C(120000000) /* re-read changes this far back */
 #define FULL_SYNC_EVERY_S      86400              /* a full sync at least this often */
@@ -34,7 +34,7 @@ struct run {
     long guard_min;
     bool token_changed, token_retried;
     struct prov_sync ps;
-    struct rs_store_batch *batch[RS_MODEL_COUNT];
+    struct rs_stage *stage; /* while fetching */
     struct rs_store_stats stats[RS_MODEL_COUNT];
     size_t skipped[RS_MODEL_COUNT];
     int pages, requests;
@@ -45,8 +45,7 @@ struct run {
 
 static void run_cleanup(struct run *r)
 {
-    for (int k = 0; k < RS_MODEL_COUNT; k++)
-        rs_store_batch_free(r->batch[k]);
+    rs_stage_free(r->stage);
     json_decref(r->credentials);
     json_decref(r->scope);
     json_decref(r->ps.state);
@@ -172,14 +171,14 @@ static enum rs_err sink_record(void *arg, enum rs_model_kind kind, const struct 
 
     if (kind == RS_MODEL_EMPLOYEE)
         scoped.out_of_scope = !in_scope(r, rec->fields);
-    err = rs_store_batch_add(r->batch[kind], &scoped, &eb);
+    err = rs_stage_add(r->stage, kind, &scoped, &eb);
     if (err == RS_ERR_INVALID) {
         RS_LOG(RS_LOG_DEBUG, "record refused", "model=%s detail=\"%s\"", rs_model_get(kind)->name,
                eb.msg);
-        return RS_OK; /* counted as invalid by the batch; one bad record never stops a sync */
+        return RS_OK; /* counted as invalid by the stage; one bad record never stops a sync */
     }
-    if (err == RS_OK && rs_store_batch_count(r->batch[kind]) >= STAGE_EVERY)
-        err = rs_store_batch_stage(r->batch[kind], r->runner->db, &r->stats[kind], &r->eb);
+    if (err != RS_OK)
+        r->eb = eb;
     return err;
 }
 
@@ -273,13 +272,13 @@ out:
     return err;
 }
 
-/* Stages what is still buffered. */
+/* Waits until every record is staged and stops the staging thread. */
 static enum rs_err stage_all(struct run *r)
 {
-    enum rs_err err = RS_OK;
+    enum rs_err err = rs_stage_finish(r->stage, r->stats, &r->eb);
 
-    for (int k = 0; k < RS_MODEL_COUNT && err == RS_OK; k++)
-        err = rs_store_batch_stage(r->batch[k], r->runner->db, &r->stats[k], &r->eb);
+    rs_stage_free(r->stage);
+    r->stage = NULL;
     return err;
 }
 
@@ -545,10 +544,9 @@ static enum rs_err prepare(struct run *r)
     r->ps.state = json_object();
     r->throttle.rate_per_s = r->ops->rate_per_s;
     r->throttle.burst = r->ops->burst;
-    for (int k = 0; k < RS_MODEL_COUNT && err == RS_OK; k++)
-        err =
-            rs_store_batch_new(&r->job->account, (enum rs_model_kind)k, &r->stage_id, &r->batch[k]);
-    return r->ps.state ? err : RS_ERR_NOMEM;
+    if (!r->ps.state)
+        return RS_ERR_NOMEM;
+    return rs_stage_new(r->runner->stage_db, &r->job->account, &r->stage_id, &r->stage, &r->eb);
 }
 
 enum rs_err sync_run(struct sync_runner *runner, const struct sync_job *job)
@@ -565,6 +563,9 @@ enum rs_err sync_run(struct sync_runner *runner, const struct sync_job *job)
     err = prepare(&r);
     if (err == RS_OK)
         err = fetch(&r);
+    /* the staging thread is stopped before anything else touches this attempt's rows */
+    rs_stage_free(r.stage);
+    r.stage = NULL;
     if (err == RS_OK) {
         err = finish_done(&r);
     } else if (err == RS_ERR_UNAVAILABLE && atomic_load(runner->stopping)) {

@@ -108,8 +108,12 @@ static enum rs_err worker_init(struct sync_worker *w, struct sync_pool *pool,
     w->runner.app = app;
     w->runner.stopping = &pool->stopping;
     err = rs_db_open(cfg->database_url, (int)cfg->db_connect_timeout_s, true, &w->runner.db, eb);
+    if (err == RS_OK)
+        err = rs_db_open(cfg->database_url, (int)cfg->db_connect_timeout_s, true,
+                         &w->runner.stage_db, eb);
     if (err == RS_OK) {
         rs_db_set_retry_interval(w->runner.db, cfg->db_retry_interval_ms);
+        rs_db_set_retry_interval(w->runner.stage_db, cfg->db_retry_interval_ms);
         err = rs_httpc_new(&opts, &w->runner.http);
     }
     return err;
@@ -165,6 +169,7 @@ void sync_pool_stop(struct sync_pool *pool, int64_t grace_ms)
             pthread_join(w->thread, NULL);
         rs_httpc_free(w->runner.http);
         rs_db_free(w->runner.db);
+        rs_db_free(w->runner.stage_db);
     }
     if (abandoned) {
         rs_log(RS_LOG_WARN, "sync workers abandoned at shutdown", NULL);
