@@ -214,7 +214,8 @@ static enum rs_err render_datetime(const json_t *value, struct rs_buf *out)
     if (!json_is_string(value) || rs_time_parse(json_string_value(value), &us) != RS_OK)
         return RS_ERR_INVALID;
     rs_time_format(us, text);
-    if ((err = rs_buf_append(out, "\"", 1)) == RS_OK && (err = rs_buf_append_str(out, text)) == RS_OK)
+    if ((err = rs_buf_append(out, "\"", 1)) == RS_OK &&
+        (err = rs_buf_append_str(out, text)) == RS_OK)
         err = rs_buf_append(out, "\"", 1);
     return err;
 }

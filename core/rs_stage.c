@@ -36,12 +36,12 @@ struct rs_stage {
     bool thread_running;
     struct handoff queue[INFLIGHT_MAX]; /* waiting for the thread */
     size_t queue_head, queued;
-    size_t inflight;                                /* queued + the one being copied */
-    struct rs_store_batch *spare[RS_MODEL_COUNT];   /* emptied by the thread, for reuse */
-    bool closing;                                   /* no more hand-offs: drain and stop */
-    enum rs_err failed;                             /* first staging error */
+    size_t inflight;                              /* queued + the one being copied */
+    struct rs_store_batch *spare[RS_MODEL_COUNT]; /* emptied by the thread, for reuse */
+    bool closing;                                 /* no more hand-offs: drain and stop */
+    enum rs_err failed;                           /* first staging error */
     struct rs_errbuf failed_eb;
-    struct rs_store_stats stats[RS_MODEL_COUNT];    /* invalid counts, under mu */
+    struct rs_store_stats stats[RS_MODEL_COUNT]; /* invalid counts, under mu */
 
     /* the last remote_data serialized, held (so its address cannot be reused) */
     json_t *dumped_json;
@@ -93,8 +93,7 @@ static void *stage_thread(void *arg)
 }
 
 enum rs_err rs_stage_new(struct rs_db *db, const struct rs_uuid *account,
-                         const struct rs_uuid *sync_id, struct rs_stage **out,
-                         struct rs_errbuf *eb)
+                         const struct rs_uuid *sync_id, struct rs_stage **out, struct rs_errbuf *eb)
 {
     struct rs_stage *stage = calloc(1, sizeof(*stage));
 
@@ -180,8 +179,7 @@ enum rs_err rs_stage_add(struct rs_stage *stage, enum rs_model_kind kind,
         return rs_errbuf_set(eb, RS_ERR_INTERNAL, "staging already failed");
     if (record->remote_data && (err = dump_remote(stage, record->remote_data, eb)) != RS_OK)
         return err;
-    err = rs_store_batch_add_dumped(batch, record,
-                                    record->remote_data ? stage->dumped_text : NULL,
+    err = rs_store_batch_add_dumped(batch, record, record->remote_data ? stage->dumped_text : NULL,
                                     record->remote_data ? stage->dumped_len : 0, eb);
     if (err != RS_OK)
         return err;

@@ -18,7 +18,7 @@
 #include "roster/rs_store.h"
 #include "roster/rs_time.h"
 
-#define FAILED_RETRY_S         300  /* a failed sync is retried after at most this long */
+#define FAILED_RETRY_S         300 /* a failed sync is retried after at most this long */
 #define INCREMENTAL_OVERLAP_US INT64_C(120000000) /* re-read changes this far back */
 #define FULL_SYNC_EVERY_S      86400              /* a full sync at least this often */
 #define MAX_ATTEMPTS           5 /* a sync whose workers keep dying is given up after this */
