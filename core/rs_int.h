@@ -9,7 +9,9 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "roster/rs_buf.h"
 #include "roster/rs_err.h"
+#include "roster/rs_model.h"
 #include "roster/rs_store.h"
 
 /*
@@ -106,6 +108,13 @@ enum rs_err rs_store_batch_add_dumped(struct rs_store_batch *batch, const struct
 char *rs_store_remote_data_dump(const json_t *remote_data, size_t *len);
 /* Bytes of COPY text the batch holds. */
 size_t rs_store_batch_bytes(const struct rs_store_batch *batch);
+/* What a batch was created for. */
+const struct rs_model *rs_store_batch_model(const struct rs_store_batch *batch);
+const struct rs_uuid *rs_store_batch_account(const struct rs_store_batch *batch);
+const struct rs_uuid *rs_store_batch_sync_id(const struct rs_store_batch *batch);
+/* "linked_account_id, id, remote_id, normalized, remote_data, content_hash, <filter columns>":
+   the columns a batch's COPY rows carry after its sync_id, in_scope and unchanged */
+enum rs_err rs_store_column_list(const struct rs_model *model, struct rs_buf *out) RS_MUST_CHECK;
 /* Records the batch refused since it was last staged. */
 size_t rs_store_batch_invalid(const struct rs_store_batch *batch);
 

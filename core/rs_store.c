@@ -1,318 +1,17 @@
 /*
- * Normalized-model writer: render + hash each record, queue COPY rows, stage them per sync,
- * then apply: upsert only what changed, sweep what vanished. The sync engine and the example
- * seeder both write through here (docs/design/store.md).
+ * Applying a sync's staged rows to the normalized model: upsert only what changed, sweep what
+ * a full sync did not see, measure a sync's impact for the mass-change guard, drop staged rows
+ * (docs/design/store.md). Staging them is rs_store_batch.c.
  */
 #include "roster/rs_store.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "roster/rs_buf.h"
 #include "roster/rs_log.h"
-#include "roster/rs_time.h"
 
 #include "rs_int.h"
-
-#define BATCH_MAX_BYTES ((size_t)256 << 20)
-#define ROW_MAX_BYTES   ((size_t)16 << 20)
-#define HASH_LEN        32
-
-struct rs_store_batch {
-    struct rs_uuid account;
-    char account_text[RS_UUID_STR_LEN];
-    struct rs_uuid sync_id;
-    char sync_text[RS_UUID_STR_LEN];
-    const struct rs_model *model;
-    struct rs_buf copy;       /* COPY text rows */
-    struct rs_buf normalized; /* scratch for one record */
-    size_t rows;
-    size_t invalid;
-};
-
-enum rs_err rs_store_batch_new(const struct rs_uuid *account, enum rs_model_kind kind,
-                               const struct rs_uuid *sync_id, struct rs_store_batch **out)
-{
-    struct rs_store_batch *batch = calloc(1, sizeof(*batch));
-
-    if (!batch)
-        return RS_ERR_NOMEM;
-    batch->account = *account;
-    rs_uuid_format(account, batch->account_text);
-    if (sync_id)
-        batch->sync_id = *sync_id;
-    else
-        rs_uuid_v4(&batch->sync_id);
-    rs_uuid_format(&batch->sync_id, batch->sync_text);
-    batch->model = rs_model_get(kind);
-    rs_buf_init(&batch->copy, BATCH_MAX_BYTES);
-    rs_buf_init(&batch->normalized, ROW_MAX_BYTES);
-    *out = batch;
-    return RS_OK;
-}
-
-void rs_store_batch_free(struct rs_store_batch *batch)
-{
-    if (!batch)
-        return;
-    rs_buf_cleanup(&batch->copy);
-    rs_buf_cleanup(&batch->normalized);
-    free(batch);
-}
-
-size_t rs_store_batch_count(const struct rs_store_batch *batch)
-{
-    return batch->rows;
-}
-
-size_t rs_store_batch_bytes(const struct rs_store_batch *batch)
-{
-    return batch->copy.len;
-}
-
-size_t rs_store_batch_invalid(const struct rs_store_batch *batch)
-{
-    return batch->invalid;
-}
-
-/* Appends bytes escaped for COPY's text format (backslash, tab, newline, CR). */
-static enum rs_err copy_text(struct rs_buf *out, const char *text, size_t n)
-{
-    enum rs_err err = RS_OK;
-    size_t start = 0;
-
-    for (size_t i = 0; i < n && err == RS_OK; i++) {
-        const char *esc = NULL;
-
-        switch (text[i]) {
-        case '\\':
-            esc = "\\\\";
-            break;
-        case '\t':
-            esc = "\\t";
-            break;
-        case '\n':
-            esc = "\\n";
-            break;
-        case '\r':
-            esc = "\\r";
-            break;
-        case '\0':
-            esc = "";
-            break; /* PostgreSQL text cannot hold NUL; drop it */
-        default:
-            continue;
-        }
-        err = rs_buf_append(out, text + start, i - start);
-        if (err == RS_OK)
-            err = rs_buf_append_str(out, esc);
-        start = i + 1;
-    }
-    if (err == RS_OK)
-        err = rs_buf_append(out, text + start, n - start);
-    return err;
-}
-
-static enum rs_err copy_uuid_array(struct rs_buf *out, const json_t *value)
-{
-    enum rs_err err = rs_buf_append(out, "{", 1);
-    size_t i;
-    json_t *item;
-
-    json_array_foreach(value, i, item)
-    {
-        if (err == RS_OK && i > 0)
-            err = rs_buf_append(out, ",", 1);
-        if (err == RS_OK)
-            err = rs_buf_append_str(out, json_string_value(item));
-    }
-    return err == RS_OK ? rs_buf_append(out, "}", 1) : err;
-}
-
-/* One filter column's COPY value, from a record already validated by rs_model_render. */
-static enum rs_err copy_column(struct rs_buf *out, const struct rs_field *field,
-                               const json_t *value)
-{
-    int64_t us;
-    char text[RS_TIME_ISO_LEN];
-
-    /* An array column is NOT NULL: a record without the relation has an empty list. */
-    if ((!value || json_is_null(value)) && field->type == RS_FT_REFS)
-        return rs_buf_append(out, "{}", 2);
-    if (!value || json_is_null(value))
-        return rs_buf_append(out, "\\N", 2);
-    switch (field->type) {
-    case RS_FT_DATETIME:
-        if (rs_time_parse(json_string_value(value), &us) != RS_OK)
-            return RS_ERR_INVALID;
-        return rs_buf_append_str(out, rs_time_format(us, text));
-    case RS_FT_BOOL:
-        return rs_buf_append(out, json_is_true(value) ? "t" : "f", 1);
-    case RS_FT_REFS:
-        return copy_uuid_array(out, value);
-    case RS_FT_UUID:
-    case RS_FT_REF:
-        /* the renderer accepted it as a UUID; lower-case is not required by PostgreSQL */
-    case RS_FT_STRING:
-        return copy_text(out, json_string_value(value), json_string_length(value));
-    default:
-        return RS_ERR_INTERNAL;
-    }
-}
-
-/*
- * Appends JSON text escaped for COPY. Our JSON (rendered fields, json_dumps) never holds a raw
- * tab, newline, CR or NUL (JSON escapes them), so only backslashes need doubling: a memchr
- * scan instead of copy_text's byte-by-byte one, on the bulk of every row.
- */
-static enum rs_err copy_json(struct rs_buf *out, const char *json, size_t n)
-{
-    const char *end = json + n;
-    enum rs_err err = RS_OK;
-
-    while (err == RS_OK && json < end) {
-        const char *slash = memchr(json, '\\', (size_t)(end - json));
-        size_t run = slash ? (size_t)(slash - json) + 1 : (size_t)(end - json);
-
-        err = rs_buf_append(out, json, run);
-        if (err == RS_OK && slash)
-            err = rs_buf_append(out, "\\", 1);
-        json += run;
-    }
-    return err;
-}
-
-static enum rs_err copy_row(struct rs_store_batch *batch, const struct rs_record *record,
-                            const struct rs_uuid *id, const char *remote_data,
-                            size_t remote_data_len, const uint8_t hash[HASH_LEN])
-{
-    struct rs_buf *out = &batch->copy;
-    char id_text[RS_UUID_STR_LEN], hex[2 * HASH_LEN + 1];
-    enum rs_err err;
-
-    sodium_bin2hex(hex, sizeof(hex), hash, HASH_LEN);
-    rs_uuid_format(id, id_text);
-    /* sync_id, in_scope, linked_account_id, id, remote_id, normalized, remote_data, hash */
-    err = rs_buf_append(out, batch->sync_text, RS_UUID_STR_LEN - 1);
-    if (err == RS_OK)
-        err = rs_buf_append(out, record->out_of_scope ? "\tf\t" : "\tt\t", 3);
-    if (err == RS_OK)
-        err = rs_buf_append(out, batch->account_text, RS_UUID_STR_LEN - 1);
-    if (err == RS_OK)
-        err = rs_buf_append(out, "\t", 1);
-    if (err == RS_OK)
-        err = rs_buf_append(out, id_text, RS_UUID_STR_LEN - 1);
-    if (err == RS_OK)
-        err = rs_buf_append(out, "\t", 1);
-    if (err == RS_OK)
-        err = copy_text(out, record->remote_id, strlen(record->remote_id));
-    if (err == RS_OK)
-        err = rs_buf_append(out, "\t", 1);
-    if (err == RS_OK)
-        err = copy_json(out, batch->normalized.data, batch->normalized.len);
-    if (err == RS_OK)
-        err = rs_buf_append(out, "\t", 1);
-    if (err == RS_OK)
-        err = remote_data ? copy_json(out, remote_data, remote_data_len)
-                          : rs_buf_append(out, "\\N", 2);
-    if (err == RS_OK)
-        err = rs_buf_append(out, "\t\\\\x", 4);
-    if (err == RS_OK)
-        err = rs_buf_append(out, hex, 2 * HASH_LEN);
-    for (size_t i = 0; i < batch->model->nfields && err == RS_OK; i++) {
-        const struct rs_field *field = &batch->model->fields[i];
-
-        if (!field->column)
-            continue;
-        err = rs_buf_append(out, "\t", 1);
-        if (err == RS_OK)
-            err = copy_column(out, field, json_object_get(record->fields, field->name));
-    }
-    return err == RS_OK ? rs_buf_append(out, "\n", 1) : err;
-}
-
-enum rs_err rs_store_batch_add_dumped(struct rs_store_batch *batch, const struct rs_record *record,
-                                      const char *remote_data, size_t remote_data_len,
-                                      struct rs_errbuf *eb)
-{
-    enum rs_err err;
-    size_t mark = batch->copy.len;
-    uint8_t hash[HASH_LEN];
-    crypto_generichash_state state;
-    struct rs_uuid id;
-
-    rs_buf_reset(&batch->normalized);
-    if (!record->remote_id ||
-        rs_model_id(&batch->account, batch->model->kind, record->remote_id, &id) != RS_OK) {
-        err = rs_errbuf_param(eb, RS_ERR_INVALID, "remote_id",
-                              "%s record without a remote id, or one over %d bytes",
-                              batch->model->name, RS_MODEL_REMOTE_ID_MAX);
-        goto out;
-    }
-    if ((err = rs_model_render(batch->model, record->fields, &batch->normalized, eb)) != RS_OK)
-        goto out;
-    crypto_generichash_init(&state, NULL, 0, HASH_LEN);
-    crypto_generichash_update(&state, (const uint8_t *)batch->normalized.data,
-                              batch->normalized.len);
-    crypto_generichash_update(&state, (const uint8_t *)"\0", 1);
-    if (remote_data)
-        crypto_generichash_update(&state, (const uint8_t *)remote_data, remote_data_len);
-    crypto_generichash_final(&state, hash, HASH_LEN);
-    err = copy_row(batch, record, &id, remote_data, remote_data_len, hash);
-    if (err == RS_OK)
-        batch->rows++;
-out:
-    if (err != RS_OK) {
-        batch->copy.len = mark; /* drop a half-written row */
-        if (batch->copy.data)
-            batch->copy.data[mark] = '\0';
-        if (err == RS_ERR_INVALID || err == RS_ERR_TOOBIG)
-            batch->invalid++;
-    }
-    return err;
-}
-
-char *rs_store_remote_data_dump(const json_t *remote_data, size_t *len)
-{
-    /* kept in the provider's key order ({path, data} as Merge serves it); part of the hash */
-    char *text = json_dumps(remote_data, JSON_COMPACT | JSON_ENCODE_ANY);
-
-    *len = text ? strlen(text) : 0;
-    return text;
-}
-
-enum rs_err rs_store_batch_add(struct rs_store_batch *batch, const struct rs_record *record,
-                               struct rs_errbuf *eb)
-{
-    enum rs_err err;
-    char *remote_data = NULL;
-    size_t remote_data_len = 0;
-
-    if (record->remote_data &&
-        !(remote_data = rs_store_remote_data_dump(record->remote_data, &remote_data_len)))
-        return rs_errbuf_set(eb, RS_ERR_NOMEM, "out of memory serializing remote_data");
-    err = rs_store_batch_add_dumped(batch, record, remote_data, remote_data_len, eb);
-    free(remote_data);
-    return err;
-}
-
-/* "linked_account_id, id, remote_id, normalized, remote_data, content_hash, <filter columns>" */
-static enum rs_err column_list(const struct rs_model *model, struct rs_buf *out)
-{
-    static const char *const common[] = {"linked_account_id", "id",          "remote_id",
-                                         "normalized",        "remote_data", "content_hash"};
-    enum rs_err err = RS_OK;
-
-    for (size_t i = 0; i < sizeof(common) / sizeof(common[0]) && err == RS_OK; i++)
-        err = rs_buf_appendf(out, "%s%s", i ? ", " : "", common[i]);
-    for (size_t i = 0; i < model->nfields && err == RS_OK; i++) {
-        if (model->fields[i].column)
-            err = rs_buf_appendf(out, ", %s", model->fields[i].column);
-    }
-    return err;
-}
 
 /* "normalized = EXCLUDED.normalized, …" for every column an update rewrites. */
 static enum rs_err update_list(const struct rs_model *model, struct rs_buf *out)
@@ -328,59 +27,6 @@ static enum rs_err update_list(const struct rs_model *model, struct rs_buf *out)
         if (column)
             err = rs_buf_appendf(out, ", %s = EXCLUDED.%s", column, column);
     }
-    return err;
-}
-
-static enum rs_err copy_in(struct rs_store_batch *batch, struct rs_db *db, struct rs_errbuf *eb)
-{
-    PGconn *conn = rs_db_conn(db);
-    PGresult *res = NULL;
-    struct rs_buf sql;
-    enum rs_err err;
-
-    if (!conn || rs_db_ensure(db) != RS_OK)
-        return rs_errbuf_set(eb, RS_ERR_UNAVAILABLE, "database connection lost");
-    conn = rs_db_conn(db);
-    rs_buf_init(&sql, 8192);
-    err = rs_buf_appendf(&sql, "COPY sync_stage_%s (sync_id, in_scope, ", batch->model->path);
-    if (err == RS_OK)
-        err = column_list(batch->model, &sql);
-    if (err == RS_OK)
-        err = rs_buf_append_str(&sql, ") FROM STDIN");
-    if (err != RS_OK)
-        goto out;
-    err = RS_ERR_DB;
-    res = PQexec(conn, sql.data);
-    if (PQresultStatus(res) != PGRES_COPY_IN)
-        goto out;
-    if (PQputCopyData(conn, batch->copy.data ? batch->copy.data : "", (int)batch->copy.len) != 1 ||
-        PQputCopyEnd(conn, NULL) != 1)
-        goto out;
-    PQclear(res);
-    res = PQgetResult(conn);
-    if (PQresultStatus(res) == PGRES_COMMAND_OK)
-        err = RS_OK;
-out:
-    if (err == RS_ERR_DB)
-        rs_errbuf_set(eb, err, "COPY into staging failed: %s", PQerrorMessage(conn));
-    PQclear(res);
-    while ((res = PQgetResult(conn)) != NULL)
-        PQclear(res);
-    rs_buf_cleanup(&sql);
-    return err;
-}
-
-enum rs_err rs_store_batch_stage(struct rs_store_batch *batch, struct rs_db *db,
-                                 struct rs_store_stats *stats, struct rs_errbuf *eb)
-{
-    enum rs_err err = RS_OK;
-
-    stats->invalid += batch->invalid;
-    batch->invalid = 0;
-    if (batch->rows > 0)
-        err = copy_in(batch, db, eb);
-    rs_buf_reset(&batch->copy);
-    batch->rows = 0;
     return err;
 }
 
@@ -416,13 +62,15 @@ static enum rs_err upsert_model(struct rs_db *db, const struct rs_model *model,
     rs_buf_init(&columns, 8 * 1024);
     err = update_list(model, &updates);
     if (err == RS_OK)
-        err = column_list(model, &columns);
+        err = rs_store_column_list(model, &columns);
     if (err == RS_OK)
         err = rs_buf_appendf(
             &sql,
-            "WITH up AS (INSERT INTO %s (%s) SELECT DISTINCT ON (id) %s FROM sync_stage_%s "
-            "WHERE sync_id = $1::uuid AND linked_account_id = $2::uuid AND in_scope "
-            "ORDER BY id, rs_seq DESC ON CONFLICT (linked_account_id, id) DO UPDATE SET %s "
+            /* the last copy of each record wins; a marker (unchanged) writes nothing */
+            "WITH up AS (INSERT INTO %s (%s) SELECT %s FROM (SELECT DISTINCT ON (id) * "
+            "FROM sync_stage_%s WHERE sync_id = $1::uuid AND linked_account_id = $2::uuid "
+            "AND in_scope ORDER BY id, rs_seq DESC) s WHERE NOT s.unchanged "
+            "ON CONFLICT (linked_account_id, id) DO UPDATE SET %s "
             "WHERE %s.content_hash <> EXCLUDED.content_hash OR %s.remote_was_deleted "
             "RETURNING (xmax = 0) AS inserted) "
             "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted), "
@@ -599,19 +247,22 @@ enum rs_err rs_store_impact(struct rs_db *db, const struct rs_uuid *account,
 enum rs_err rs_store_batch_flush(struct rs_store_batch *batch, struct rs_db *db,
                                  struct rs_store_stats *stats, struct rs_errbuf *eb)
 {
-    const struct rs_model *model = batch->model;
+    const struct rs_model *model = rs_store_batch_model(batch);
+    const struct rs_uuid *sync_id = rs_store_batch_sync_id(batch);
+    char sync_text[RS_UUID_STR_LEN], account_text[RS_UUID_STR_LEN];
+    struct rs_store_stats before = *stats;
     enum rs_err err;
 
     if (!rs_db_conn(db) || PQtransactionStatus(rs_db_conn(db)) != PQTRANS_INTRANS)
         return rs_errbuf_set(eb, RS_ERR_INTERNAL, "rs_store_batch_flush outside a transaction");
-    struct rs_store_stats before = *stats;
-
+    rs_uuid_format(sync_id, sync_text);
+    rs_uuid_format(rs_store_batch_account(batch), account_text);
     err = rs_store_batch_stage(batch, db, stats, eb);
     if (err == RS_OK)
-        err = upsert_model(db, model, batch->sync_text, batch->account_text, stats, eb);
+        err = upsert_model(db, model, sync_text, account_text, stats, eb);
     if (err == RS_OK && stats->inserted + stats->updated > before.inserted + before.updated)
-        err = bump_version(db, batch->account_text, eb);
+        err = bump_version(db, account_text, eb);
     if (err == RS_OK)
-        err = rs_store_discard(db, &batch->sync_id, eb);
+        err = rs_store_discard(db, sync_id, eb);
     return err;
 }

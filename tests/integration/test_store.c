@@ -18,6 +18,7 @@
 
 #include "roster/rs_log.h"
 #include "roster/rs_model.h"
+#include "roster/rs_stage.h"
 #include "rt_pg.h"
 
 #define ORG_ID    "5e0c2a4e-8a52-4c09-9d5c-0c7a2f1b9e01"
@@ -708,12 +709,201 @@ static void test_flush_outside_transaction(void **state)
     json_decref(fields);
 }
 
+/* Stages recs of kind under sync_id without applying them. */
+static void stage_only(const struct rs_uuid *sync_id, enum rs_model_kind kind, struct rec *recs,
+                       size_t n)
+{
+    struct rs_store_stats stats = {0};
+    struct rs_store_batch *batch = NULL;
+    struct rs_errbuf eb = {{0}, {0}};
+
+    assert_int_equal(rs_store_batch_new(&fx.account, kind, sync_id, &batch), RS_OK);
+    for (size_t i = 0; i < n; i++) {
+        struct rs_record record = {.remote_id = recs[i].remote_id, .fields = recs[i].fields};
+
+        assert_int_equal(rs_store_batch_add(batch, &record, &eb), RS_OK);
+        json_decref(recs[i].fields);
+    }
+    if (rs_store_batch_stage(batch, fx.db, &stats, &eb) != RS_OK)
+        fail_msg("stage: %s", eb.msg);
+    rs_store_batch_free(batch);
+}
+
+/* Applies what sync_id staged (no sweep) in one transaction. */
+static void apply_staged(const struct rs_uuid *sync_id, struct rs_store_stats *stats)
+{
+    struct rs_errbuf eb = {{0}, {0}};
+
+    assert_int_equal(rs_db_command(fx.db, "BEGIN"), RS_OK);
+    if (rs_store_apply(fx.db, &fx.account, sync_id, false, stats, &eb) != RS_OK)
+        fail_msg("apply: %s", eb.msg);
+    assert_int_equal(rs_db_command(fx.db, "COMMIT"), RS_OK);
+}
+
+/*
+ * A record whose content is already stored is staged as a marker (no JSON), one that changed
+ * or was marked deleted is staged in full; applying them gives what a full staging would.
+ */
+static void test_unchanged_staged_as_markers(void **state)
+{
+    struct rec first[] = {person("E1", "Ada", "Lovelace"), person("E2", "Alan", "Turing"),
+                          person("E3", "Grace", "Hopper")};
+    struct rec again[] = {person("E1", "Ada", "Lovelace"), person("E2", "Alan", "Türing"),
+                          person("E3", "Grace", "Hopper")};
+    struct rs_store_stats stats[RS_MODEL_COUNT] = {{0}};
+    struct rs_uuid sync_id;
+    char sync_text[RS_UUID_STR_LEN], e1[160], after[160];
+
+    (void)state;
+    assert_stats(store(RS_MODEL_EMPLOYEE, first, 3), 3, 0, 0, 0);
+    PQclear(
+        run("UPDATE employees SET remote_was_deleted = true WHERE remote_id = 'E3'", NULL, NULL));
+    row_version("E1", e1);
+    rs_uuid_v4(&sync_id);
+    rs_uuid_format(&sync_id, sync_text);
+    stage_only(&sync_id, RS_MODEL_EMPLOYEE, again, 3);
+    assert_string_equal(scalar("SELECT string_agg(remote_id || ':' || unchanged || ':' || "
+                               "(normalized = '') || ':' || (remote_data IS NULL) || ':' || "
+                               "employment_status, ',' ORDER BY remote_id) "
+                               "FROM sync_stage_employees WHERE sync_id = $1::uuid",
+                               sync_text, NULL),
+                        "E1:true:true:true:ACTIVE,E2:false:false:true:ACTIVE,"
+                        "E3:false:false:true:ACTIVE");
+    apply_staged(&sync_id, stats);
+    assert_stats(stats[RS_MODEL_EMPLOYEE], 0, 2, 1, 0);
+    assert_string_equal(row_version("E1", after), e1);
+    assert_string_equal(scalar("SELECT normalized::jsonb->>'last_name' FROM employees "
+                               "WHERE remote_id = 'E2'",
+                               NULL, NULL),
+                        "Türing");
+    assert_int_equal(
+        scalar_long("SELECT count(*) FROM employees WHERE remote_was_deleted", NULL, NULL), 0);
+    assert_int_equal(scalar_long("SELECT count(*) FROM sync_stage_employees", NULL, NULL), 0);
+}
+
+/* Duplicates across a marker and a full row: the last copy still wins. */
+static void test_marker_and_change_of_one_record(void **state)
+{
+    struct rec first[] = {person("E1", "Ada", "Lovelace")};
+    struct rec change_then_same[] = {person("E1", "Ada", "Byron"), person("E1", "Ada", "Lovelace")};
+    struct rec same_then_change[] = {person("E1", "Ada", "Lovelace"), person("E1", "Ada", "King")};
+    struct rs_store_stats stats[RS_MODEL_COUNT] = {{0}};
+    struct rs_uuid sync_id;
+
+    (void)state;
+    assert_stats(store(RS_MODEL_EMPLOYEE, first, 1), 1, 0, 0, 0);
+    rs_uuid_v4(&sync_id);
+    stage_only(&sync_id, RS_MODEL_EMPLOYEE, change_then_same, 2);
+    apply_staged(&sync_id, stats);
+    assert_stats(stats[RS_MODEL_EMPLOYEE], 0, 0, 1, 0);
+    assert_string_equal(scalar("SELECT normalized::jsonb->>'last_name' FROM employees", NULL, NULL),
+                        "Lovelace");
+    memset(stats, 0, sizeof(stats));
+    rs_uuid_v4(&sync_id);
+    stage_only(&sync_id, RS_MODEL_EMPLOYEE, same_then_change, 2);
+    apply_staged(&sync_id, stats);
+    assert_stats(stats[RS_MODEL_EMPLOYEE], 0, 1, 0, 0);
+    assert_string_equal(scalar("SELECT normalized::jsonb->>'last_name' FROM employees", NULL, NULL),
+                        "King");
+}
+
+/*
+ * The staging pipeline: records added on this thread reach the staging tables through the
+ * background thread's own connection, in order, with refused records counted.
+ */
+static void test_stage_pipeline(void **state)
+{
+    struct rs_store_stats stats[RS_MODEL_COUNT] = {{0}};
+    struct rs_errbuf eb = {{0}, {0}};
+    struct rs_stage *stage = NULL;
+    struct rs_db *stage_db = NULL;
+    struct rs_uuid sync_id;
+    json_t *remote = json_pack("[{s:s, s:{s:i}}]", "path", "/x", "data", "n", 1);
+    char rid[32];
+
+    (void)state;
+    assert_int_equal(rs_db_open(fx.conninfo, 5, false, &stage_db, &eb), RS_OK);
+    rs_uuid_v4(&sync_id);
+    assert_int_equal(rs_stage_new(stage_db, &fx.account, &sync_id, &stage, &eb), RS_OK);
+    for (int i = 0; i < 7000; i++) {
+        /* the same remote_data object for two records in a row, as adapters deliver them */
+        json_t *fields =
+            json_pack("{s:s, s:s}", "name", i == 6999 ? "last" : "loc", "location_type", "WORK");
+        struct rs_record record = {.remote_id = rid, .fields = fields, .remote_data = remote};
+
+        snprintf(rid, sizeof(rid), "L%d", i % 6000); /* the last 1000 repeat earlier ones */
+        assert_int_equal(rs_stage_add(stage, RS_MODEL_LOCATION, &record, &eb), RS_OK);
+        json_decref(fields);
+    }
+    {
+        json_t *bad = json_pack("{s:i}", "name", 5);
+        struct rs_record record = {.remote_id = "B1", .fields = bad};
+
+        assert_int_equal(rs_stage_add(stage, RS_MODEL_LOCATION, &record, &eb), RS_ERR_INVALID);
+        json_decref(bad);
+    }
+    assert_int_equal(rs_stage_finish(stage, stats, &eb), RS_OK);
+    rs_stage_free(stage);
+    rs_db_free(stage_db);
+    json_decref(remote);
+    assert_int_equal(stats[RS_MODEL_LOCATION].invalid, 1);
+    apply_staged(&sync_id, stats);
+    assert_stats(stats[RS_MODEL_LOCATION], 6000, 0, 0, 1);
+    assert_int_equal(scalar_long("SELECT count(*) FROM locations WHERE remote_data = "
+                                 "'[{\"path\":\"/x\",\"data\":{\"n\":1}}]'",
+                                 NULL, NULL),
+                     6000);
+    /* L999 was sent last as "last" (record 6999), after its first copy */
+    assert_string_equal(scalar("SELECT normalized::jsonb->>'name' FROM locations "
+                               "WHERE remote_id = 'L999'",
+                               NULL, NULL),
+                        "last");
+}
+
+/* A COPY that fails in the background surfaces at the next hand-off or at the finish. */
+static void test_stage_failure_reported(void **state)
+{
+    struct rs_store_stats stats[RS_MODEL_COUNT] = {{0}};
+    struct rs_errbuf eb = {{0}, {0}};
+    struct rs_stage *stage = NULL;
+    struct rs_db *stage_db = NULL;
+    struct rs_uuid sync_id;
+    enum rs_err err = RS_OK;
+
+    (void)state;
+    assert_int_equal(rs_db_open(fx.conninfo, 5, false, &stage_db, &eb), RS_OK);
+    /* staging into a table that no longer accepts rows: every COPY fails */
+    PQclear(run("ALTER TABLE sync_stage_teams ADD CONSTRAINT no_rows CHECK (false) NOT VALID", NULL,
+                NULL));
+    rs_uuid_v4(&sync_id);
+    assert_int_equal(rs_stage_new(stage_db, &fx.account, &sync_id, &stage, &eb), RS_OK);
+    for (int i = 0; i < 20000 && err == RS_OK; i++) {
+        json_t *fields = json_pack("{s:s}", "name", "team");
+        char rid[32];
+        struct rs_record record = {.remote_id = rid, .fields = fields};
+
+        snprintf(rid, sizeof(rid), "T%d", i);
+        err = rs_stage_add(stage, RS_MODEL_TEAM, &record, &eb);
+        json_decref(fields);
+    }
+    if (err == RS_OK)
+        err = rs_stage_finish(stage, stats, &eb);
+    assert_int_equal(err, RS_ERR_DB);
+    assert_non_null(strstr(eb.msg, "COPY into staging failed"));
+    rs_stage_free(stage);
+    rs_db_free(stage_db);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_insert_then_unchanged),
+        T(test_unchanged_staged_as_markers),
+        T(test_marker_and_change_of_one_record),
+        T(test_stage_pipeline),
+        T(test_stage_failure_reported),
         T(test_one_changed_field),
         T(test_remote_data_change),
         T(test_invalid_records),
