@@ -108,6 +108,19 @@ enum rs_err rs_store_batch_add_dumped(struct rs_store_batch *batch, const struct
 char *rs_store_remote_data_dump(const json_t *remote_data, size_t *len);
 /* Bytes of COPY text the batch holds. */
 size_t rs_store_batch_bytes(const struct rs_store_batch *batch);
+/*
+ * A staged row's identity and content, for rs_stage.c to compare with what is stored: rows
+ * marked unchanged are sent as markers (no JSON; see migrations/0005_staging_unchanged.sql).
+ * The hash is the first half of the content hash (enough to tell content apart).
+ */
+struct rs_store_row_key {
+    uint8_t id[16];
+    uint8_t hash[16];
+};
+/* Row i (< rs_store_batch_count) of the batch. */
+const struct rs_store_row_key *rs_store_batch_key(const struct rs_store_batch *batch, size_t i);
+/* Stages row i as a marker; RS_ERR_NOMEM. Until the batch is staged. */
+enum rs_err rs_store_batch_mark_unchanged(struct rs_store_batch *batch, size_t i) RS_MUST_CHECK;
 /* What a batch was created for. */
 const struct rs_model *rs_store_batch_model(const struct rs_store_batch *batch);
 const struct rs_uuid *rs_store_batch_account(const struct rs_store_batch *batch);

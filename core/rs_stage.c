@@ -5,6 +5,7 @@
 #include "roster/rs_stage.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,14 @@
 struct handoff {
     struct rs_store_batch *batch;
     enum rs_model_kind kind;
+    bool full; /* handed off because it filled up (a large sync), not by rs_stage_finish */
+};
+
+/* What the account has stored of one model: (id, content hash) sorted by id. */
+struct stored {
+    bool loaded;
+    struct rs_store_row_key *keys;
+    size_t n;
 };
 
 struct rs_stage {
@@ -42,12 +51,86 @@ struct rs_stage {
     enum rs_err failed;                           /* first staging error */
     struct rs_errbuf failed_eb;
     struct rs_store_stats stats[RS_MODEL_COUNT]; /* invalid counts, under mu */
+    struct stored stored[RS_MODEL_COUNT];        /* the thread's */
 
     /* the last remote_data serialized, held (so its address cannot be reused) */
     json_t *dumped_json;
     char *dumped_text;
     size_t dumped_len;
 };
+
+static int key_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, sizeof(((struct rs_store_row_key *)0)->id));
+}
+
+/*
+ * Reads the (id, content hash) of every live row of kind stored for the account, once per
+ * sync: one pass over the account's rows costs far less than looking each staged row up
+ * (random heap reads), and 32 bytes a row stay well inside the sync's memory budget.
+ */
+static enum rs_err load_stored(struct rs_stage *stage, enum rs_model_kind kind,
+                               struct rs_errbuf *eb)
+{
+    struct stored *st = &stage->stored[kind];
+    char sql[256], account_text[RS_UUID_STR_LEN];
+    const char *params[1] = {rs_uuid_format(&stage->account, account_text)};
+    enum rs_err err = RS_OK;
+    PGresult *res;
+    size_t n;
+
+    st->loaded = true;
+    snprintf(sql, sizeof(sql),
+             "SELECT id, content_hash FROM %s WHERE linked_account_id = $1::uuid "
+             "AND NOT remote_was_deleted",
+             rs_model_get(kind)->path);
+    res = rs_db_exec(stage->db, sql, 1, params, true, false, &err);
+    if (!res)
+        return rs_errbuf_set(eb, err, "cannot read the stored %s", rs_model_get(kind)->path);
+    n = (size_t)PQntuples(res);
+    st->keys = n ? malloc(n * sizeof(*st->keys)) : NULL;
+    if (n && !st->keys) {
+        PQclear(res);
+        return rs_errbuf_set(eb, RS_ERR_NOMEM, "out of memory reading stored rows");
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct rs_store_row_key *key = &st->keys[st->n];
+
+        if (PQgetlength(res, (int)i, 0) != (int)sizeof(key->id) ||
+            PQgetlength(res, (int)i, 1) < (int)sizeof(key->hash))
+            continue; /* not a hash this version wrote: that row is simply staged in full */
+        memcpy(key->id, PQgetvalue(res, (int)i, 0), sizeof(key->id));
+        memcpy(key->hash, PQgetvalue(res, (int)i, 1), sizeof(key->hash));
+        st->n++;
+    }
+    PQclear(res);
+    qsort(st->keys, st->n, sizeof(*st->keys), key_cmp);
+    return RS_OK;
+}
+
+/* Marks the rows of a large sync's batch whose content is already stored. */
+static enum rs_err mark_unchanged(struct rs_stage *stage, const struct handoff *job,
+                                  struct rs_errbuf *eb)
+{
+    struct stored *st = &stage->stored[job->kind];
+    enum rs_err err;
+
+    /* a small sync (an incremental one) stages its few rows in full: not worth a pass */
+    if (!st->loaded && !job->full)
+        return RS_OK;
+    if (!st->loaded && (err = load_stored(stage, job->kind, eb)) != RS_OK)
+        return err;
+    for (size_t i = 0; i < rs_store_batch_count(job->batch); i++) {
+        const struct rs_store_row_key *key = rs_store_batch_key(job->batch, i);
+        const struct rs_store_row_key *found =
+            st->n ? bsearch(key, st->keys, st->n, sizeof(*key), key_cmp) : NULL;
+
+        if (found && memcmp(found->hash, key->hash, sizeof(key->hash)) == 0 &&
+            (err = rs_store_batch_mark_unchanged(job->batch, i)) != RS_OK)
+            return rs_errbuf_set(eb, err, "out of memory staging");
+    }
+    return RS_OK;
+}
 
 static void *stage_thread(void *arg)
 {
@@ -73,6 +156,8 @@ static void *stage_thread(void *arg)
 
         /* after a failure nothing more is staged: the sync fails and its rows are dropped */
         if (!skip)
+            err = mark_unchanged(stage, &job, &eb);
+        if (!skip && err == RS_OK)
             err = rs_store_batch_stage(job.batch, stage->db, &stats, &eb);
 
         pthread_mutex_lock(&stage->mu);
@@ -121,7 +206,8 @@ enum rs_err rs_stage_new(struct rs_db *db, const struct rs_uuid *account,
 }
 
 /* Queues the filling batch of kind for the thread and puts an empty one in its place. */
-static enum rs_err hand_off(struct rs_stage *stage, enum rs_model_kind kind, struct rs_errbuf *eb)
+static enum rs_err hand_off(struct rs_stage *stage, enum rs_model_kind kind, bool full,
+                            struct rs_errbuf *eb)
 {
     struct rs_store_batch *next;
     enum rs_err err;
@@ -136,7 +222,7 @@ static enum rs_err hand_off(struct rs_stage *stage, enum rs_model_kind kind, str
         return err;
     }
     stage->queue[(stage->queue_head + stage->queued) % INFLIGHT_MAX] =
-        (struct handoff){stage->filling[kind], kind};
+        (struct handoff){stage->filling[kind], kind, full};
     stage->queued++;
     stage->inflight++;
     next = stage->spare[kind];
@@ -184,7 +270,7 @@ enum rs_err rs_stage_add(struct rs_stage *stage, enum rs_model_kind kind,
     if (err != RS_OK)
         return err;
     if (rs_store_batch_count(batch) >= HANDOFF_ROWS || rs_store_batch_bytes(batch) >= HANDOFF_BYTES)
-        return hand_off(stage, kind, eb);
+        return hand_off(stage, kind, true, eb);
     return RS_OK;
 }
 
@@ -211,7 +297,7 @@ enum rs_err rs_stage_finish(struct rs_stage *stage, struct rs_store_stats stats[
 
         /* a batch with only refused records still carries their count */
         if (batch && (rs_store_batch_count(batch) > 0 || rs_store_batch_invalid(batch) > 0))
-            err = hand_off(stage, (enum rs_model_kind)k, eb);
+            err = hand_off(stage, (enum rs_model_kind)k, false, eb);
     }
     stop_thread(stage);
     for (int k = 0; k < RS_MODEL_COUNT; k++)
@@ -234,6 +320,8 @@ void rs_stage_free(struct rs_stage *stage)
     }
     for (size_t i = 0; i < stage->queued; i++)
         rs_store_batch_free(stage->queue[(stage->queue_head + i) % INFLIGHT_MAX].batch);
+    for (int k = 0; k < RS_MODEL_COUNT; k++)
+        free(stage->stored[k].keys);
     json_decref(stage->dumped_json);
     free(stage->dumped_text);
     pthread_cond_destroy(&stage->changed);

@@ -1,7 +1,7 @@
 /*
  * Staging rows of the normalized model: render + hash each record into COPY text, then COPY a
- * batch into its model's staging table, as a marker when the stored row already has that
- * content (docs/design/store.md). The apply side is rs_store.c.
+ * batch into its model's staging table (a row rs_stage found already stored goes as a marker,
+ * without its JSON; docs/design/store.md). The apply side is rs_store.c.
  */
 #include "roster/rs_store.h"
 
@@ -33,6 +33,7 @@
 
 /* Where one row's parts are in the batch's COPY text, to send it as a marker instead. */
 struct row_span {
+    struct rs_store_row_key key;
     size_t start;    /* the row's first byte */
     size_t json;     /* normalized's first byte */
     size_t json_end; /* the tab after remote_data */
@@ -50,8 +51,7 @@ struct rs_store_batch {
     size_t invalid;
     struct row_span *spans; /* one per row */
     size_t spans_cap;
-    bool *unchanged; /* per row, filled by find_unchanged */
-    int stored;      /* rows of this model stored for the account: -1 not known yet */
+    bool *unchanged; /* per row once rs_store_batch_mark_unchanged marked one, else NULL */
 };
 
 enum rs_err rs_store_batch_new(const struct rs_uuid *account, enum rs_model_kind kind,
@@ -71,7 +71,6 @@ enum rs_err rs_store_batch_new(const struct rs_uuid *account, enum rs_model_kind
     batch->model = rs_model_get(kind);
     rs_buf_init(&batch->copy, BATCH_MAX_BYTES);
     rs_buf_init(&batch->normalized, ROW_MAX_BYTES);
-    batch->stored = -1;
     *out = batch;
     return RS_OK;
 }
@@ -95,6 +94,19 @@ size_t rs_store_batch_count(const struct rs_store_batch *batch)
 size_t rs_store_batch_bytes(const struct rs_store_batch *batch)
 {
     return batch->copy.len;
+}
+
+const struct rs_store_row_key *rs_store_batch_key(const struct rs_store_batch *batch, size_t i)
+{
+    return &batch->spans[i].key;
+}
+
+enum rs_err rs_store_batch_mark_unchanged(struct rs_store_batch *batch, size_t i)
+{
+    if (!batch->unchanged && !(batch->unchanged = calloc(batch->rows, sizeof(bool))))
+        return RS_ERR_NOMEM;
+    batch->unchanged[i] = true;
+    return RS_OK;
 }
 
 const struct rs_model *rs_store_batch_model(const struct rs_store_batch *batch)
@@ -236,6 +248,9 @@ static enum rs_err copy_row(struct rs_store_batch *batch, const struct rs_record
     rs_uuid_format(id, id_text);
     /* sync_id, in_scope, linked_account_id, id, remote_id, normalized, remote_data, hash */
     struct row_span span = {.start = out->len};
+
+    memcpy(span.key.id, id->b, sizeof(span.key.id));
+    memcpy(span.key.hash, hash, sizeof(span.key.hash));
 
     err = rs_buf_append(out, batch->sync_text, RS_UUID_STR_LEN - 1);
     if (err == RS_OK)
@@ -397,89 +412,6 @@ static enum rs_err send_rows(const struct rs_store_batch *batch, PGconn *conn)
     return put(batch, conn, from, batch->copy.len) ? RS_OK : RS_ERR_DB;
 }
 
-/* "{a,b,…}" of the rows' ids (hashes false) or content hashes in hex (hashes true). */
-static enum rs_err row_array(const struct rs_store_batch *batch, bool hashes, struct rs_buf *out)
-{
-    enum rs_err err = rs_buf_append(out, "{", 1);
-
-    for (size_t i = 0; i < batch->rows && err == RS_OK; i++) {
-        const struct row_span *span = &batch->spans[i];
-
-        if (i > 0)
-            err = rs_buf_append(out, ",", 1);
-        if (err == RS_OK && hashes)
-            err = rs_buf_append(out, batch->copy.data + span->json_end + ROW_HASH_AFTER,
-                                2 * HASH_LEN);
-        else if (err == RS_OK)
-            err = rs_buf_append(out, batch->copy.data + span->start + ROW_ID_AT, UUID_TEXT_LEN);
-    }
-    return err == RS_OK ? rs_buf_append(out, "}", 1) : err;
-}
-
-/*
- * Marks in batch->unchanged the rows whose stored row has the same content hash (and is not
- * marked deleted: a record that comes back must be written). Only a saving: the apply's upsert
- * compares hashes again for every row staged in full. Skipped while the account has no rows of
- * the model, as on a first sync.
- */
-static enum rs_err find_unchanged(struct rs_store_batch *batch, struct rs_db *db,
-                                  struct rs_errbuf *eb)
-{
-    char sql[512];
-    struct rs_buf ids, hashes;
-    PGresult *res = NULL;
-    const char *params[3] = {batch->account_text, NULL, NULL};
-    enum rs_err err = RS_OK;
-
-    free(batch->unchanged);
-    batch->unchanged = NULL;
-    if (batch->stored < 0) {
-        snprintf(sql, sizeof(sql),
-                 "SELECT EXISTS (SELECT 1 FROM %s WHERE linked_account_id = $1::uuid)",
-                 batch->model->path);
-        res = rs_db_exec(db, sql, 1, params, false, true, &err);
-        if (!res)
-            return rs_errbuf_set(eb, err, "cannot look for stored %s", batch->model->path);
-        batch->stored = PQgetvalue(res, 0, 0)[0] == 't';
-        PQclear(res);
-    }
-    if (!batch->stored)
-        return RS_OK;
-    rs_buf_init(&ids, BATCH_MAX_BYTES);
-    rs_buf_init(&hashes, BATCH_MAX_BYTES);
-    batch->unchanged = calloc(batch->rows, sizeof(bool));
-    err = batch->unchanged ? row_array(batch, false, &ids) : RS_ERR_NOMEM;
-    if (err == RS_OK)
-        err = row_array(batch, true, &hashes);
-    if (err != RS_OK) {
-        rs_errbuf_set(eb, err, "out of memory staging");
-        goto out;
-    }
-    snprintf(sql, sizeof(sql),
-             "SELECT s.i FROM unnest($2::uuid[], $3::text[]) WITH ORDINALITY AS s (id, hash, i) "
-             "JOIN %s t ON t.linked_account_id = $1::uuid AND t.id = s.id "
-             "WHERE t.content_hash = decode(s.hash, 'hex') AND NOT t.remote_was_deleted",
-             batch->model->path);
-    params[1] = ids.data;
-    params[2] = hashes.data;
-    res = rs_db_exec(db, sql, 3, params, false, true, &err);
-    if (!res) {
-        rs_errbuf_set(eb, err, "cannot compare staged %s with stored ones", batch->model->path);
-        goto out;
-    }
-    for (int r = 0; r < PQntuples(res); r++) {
-        unsigned long long i = strtoull(PQgetvalue(res, r, 0), NULL, 10);
-
-        if (i >= 1 && i <= batch->rows)
-            batch->unchanged[i - 1] = true;
-    }
-out:
-    PQclear(res);
-    rs_buf_cleanup(&ids);
-    rs_buf_cleanup(&hashes);
-    return err;
-}
-
 static enum rs_err copy_in(struct rs_store_batch *batch, struct rs_db *db, struct rs_errbuf *eb)
 {
     PGconn *conn = rs_db_conn(db);
@@ -489,8 +421,6 @@ static enum rs_err copy_in(struct rs_store_batch *batch, struct rs_db *db, struc
 
     if (!conn || rs_db_ensure(db) != RS_OK)
         return rs_errbuf_set(eb, RS_ERR_UNAVAILABLE, "database connection lost");
-    if ((err = find_unchanged(batch, db, eb)) != RS_OK)
-        return err;
     conn = rs_db_conn(db);
     rs_buf_init(&sql, 8192);
     err = rs_buf_appendf(&sql, "COPY sync_stage_%s (sync_id, in_scope, unchanged, ",
@@ -532,5 +462,7 @@ enum rs_err rs_store_batch_stage(struct rs_store_batch *batch, struct rs_db *db,
         err = copy_in(batch, db, eb);
     rs_buf_reset(&batch->copy);
     batch->rows = 0;
+    free(batch->unchanged);
+    batch->unchanged = NULL;
     return err;
 }

@@ -3,7 +3,9 @@
  * rs_store_batch_add does) and COPYed into the staging tables by a background thread on its
  * own connection, so that PostgreSQL loads one batch while the caller fetches and parses the
  * next page. Rows keep the order they were added in (one COPY at a time, first in first out),
- * which the apply's "last copy of a record wins" relies on. See docs/design/store.md.
+ * which the apply's "last copy of a record wins" relies on. In a large sync, a record whose
+ * content the account already has stored is staged as a marker (its identity and filter
+ * columns, no JSON), so a no-change resync moves almost nothing. See docs/design/store.md.
  */
 #ifndef ROSTER_RS_STAGE_H
 #define ROSTER_RS_STAGE_H

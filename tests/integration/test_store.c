@@ -709,26 +709,6 @@ static void test_flush_outside_transaction(void **state)
     json_decref(fields);
 }
 
-/* Stages recs of kind under sync_id without applying them. */
-static void stage_only(const struct rs_uuid *sync_id, enum rs_model_kind kind, struct rec *recs,
-                       size_t n)
-{
-    struct rs_store_stats stats = {0};
-    struct rs_store_batch *batch = NULL;
-    struct rs_errbuf eb = {{0}, {0}};
-
-    assert_int_equal(rs_store_batch_new(&fx.account, kind, sync_id, &batch), RS_OK);
-    for (size_t i = 0; i < n; i++) {
-        struct rs_record record = {.remote_id = recs[i].remote_id, .fields = recs[i].fields};
-
-        assert_int_equal(rs_store_batch_add(batch, &record, &eb), RS_OK);
-        json_decref(recs[i].fields);
-    }
-    if (rs_store_batch_stage(batch, fx.db, &stats, &eb) != RS_OK)
-        fail_msg("stage: %s", eb.msg);
-    rs_store_batch_free(batch);
-}
-
 /* Applies what sync_id staged (no sweep) in one transaction. */
 static void apply_staged(const struct rs_uuid *sync_id, struct rs_store_stats *stats)
 {
@@ -740,42 +720,107 @@ static void apply_staged(const struct rs_uuid *sync_id, struct rs_store_stats *s
     assert_int_equal(rs_db_command(fx.db, "COMMIT"), RS_OK);
 }
 
+#define CROWD 2500 /* more than a staging hand-off: a large sync, which stages markers */
+
+/* Employee P<i> of a crowd, with last name last. */
+static struct rec crowd_member(int i, const char *last)
+{
+    char rid[16];
+
+    snprintf(rid, sizeof(rid), "P%d", i);
+    return ok(strdup(rid), json_pack("{s:s, s:s, s:s, s:[]}", "first_name", "Pat", "last_name",
+                                     last, "employment_status", "ACTIVE", "groups"));
+}
+
+/* Stores the crowd P0..P(CROWD-1), all named "Doe". */
+static void store_crowd(void)
+{
+    struct rec *recs = calloc(CROWD, sizeof(*recs));
+
+    assert_non_null(recs);
+    for (int i = 0; i < CROWD; i++)
+        recs[i] = crowd_member(i, "Doe");
+    assert_stats(store(RS_MODEL_EMPLOYEE, recs, CROWD), CROWD, 0, 0, 0);
+    for (int i = 0; i < CROWD; i++)
+        free((char *)recs[i].remote_id);
+    free(recs);
+}
+
 /*
- * A record whose content is already stored is staged as a marker (no JSON), one that changed
- * or was marked deleted is staged in full; applying them gives what a full staging would.
+ * Stages the crowd again through rs_stage under sync_id (P<i> renamed to renamed[i] when
+ * given), then the extra records; frees their JSON.
+ */
+static void stage_crowd(const struct rs_uuid *sync_id, const char *const *renamed,
+                        struct rec *extra, size_t nextra)
+{
+    struct rs_store_stats stats[RS_MODEL_COUNT] = {{0}};
+    struct rs_errbuf eb = {{0}, {0}};
+    struct rs_stage *stage = NULL;
+    struct rs_db *stage_db = NULL;
+
+    assert_int_equal(rs_db_open(fx.conninfo, 5, false, &stage_db, &eb), RS_OK);
+    assert_int_equal(rs_stage_new(stage_db, &fx.account, sync_id, &stage, &eb), RS_OK);
+    for (size_t i = 0; i < CROWD + nextra; i++) {
+        struct rec r = i < CROWD ? crowd_member((int)i, renamed && renamed[i] ? renamed[i] : "Doe")
+                                 : extra[i - CROWD];
+        struct rs_record record = {.remote_id = r.remote_id, .fields = r.fields};
+
+        if (rs_stage_add(stage, RS_MODEL_EMPLOYEE, &record, &eb) != RS_OK)
+            fail_msg("stage: %s", eb.msg);
+        json_decref(r.fields);
+        if (i < CROWD)
+            free((char *)r.remote_id);
+    }
+    if (rs_stage_finish(stage, stats, &eb) != RS_OK)
+        fail_msg("finish: %s", eb.msg);
+    rs_stage_free(stage);
+    rs_db_free(stage_db);
+}
+
+/*
+ * In a large sync, a record whose content is already stored is staged as a marker (no JSON);
+ * one that changed or was marked deleted is staged in full; applying them gives what a full
+ * staging would, and writes nothing for the markers.
  */
 static void test_unchanged_staged_as_markers(void **state)
 {
-    struct rec first[] = {person("E1", "Ada", "Lovelace"), person("E2", "Alan", "Turing"),
-                          person("E3", "Grace", "Hopper")};
-    struct rec again[] = {person("E1", "Ada", "Lovelace"), person("E2", "Alan", "Türing"),
-                          person("E3", "Grace", "Hopper")};
+    static const char *renamed[CROWD];
     struct rs_store_stats stats[RS_MODEL_COUNT] = {{0}};
     struct rs_uuid sync_id;
-    char sync_text[RS_UUID_STR_LEN], e1[160], after[160];
+    char sync_text[RS_UUID_STR_LEN], p0[160], after[160];
 
     (void)state;
-    assert_stats(store(RS_MODEL_EMPLOYEE, first, 3), 3, 0, 0, 0);
+    store_crowd();
     PQclear(
-        run("UPDATE employees SET remote_was_deleted = true WHERE remote_id = 'E3'", NULL, NULL));
-    row_version("E1", e1);
+        run("UPDATE employees SET remote_was_deleted = true WHERE remote_id = 'P7'", NULL, NULL));
+    snprintf(p0, sizeof(p0), "%s",
+             scalar("SELECT xmin::text || modified_at::text FROM employees WHERE remote_id = 'P0'",
+                    NULL, NULL));
+    renamed[3] = "Döe";
     rs_uuid_v4(&sync_id);
     rs_uuid_format(&sync_id, sync_text);
-    stage_only(&sync_id, RS_MODEL_EMPLOYEE, again, 3);
-    assert_string_equal(scalar("SELECT string_agg(remote_id || ':' || unchanged || ':' || "
-                               "(normalized = '') || ':' || (remote_data IS NULL) || ':' || "
-                               "employment_status, ',' ORDER BY remote_id) "
-                               "FROM sync_stage_employees WHERE sync_id = $1::uuid",
+    stage_crowd(&sync_id, renamed, NULL, 0);
+    assert_string_equal(scalar("SELECT string_agg(remote_id || ':' || (normalized = '') || ':' || "
+                               "(remote_data IS NULL) || ':' || employment_status, ',' "
+                               "ORDER BY remote_id) FROM sync_stage_employees "
+                               "WHERE sync_id = $1::uuid AND NOT unchanged",
                                sync_text, NULL),
-                        "E1:true:true:true:ACTIVE,E2:false:false:true:ACTIVE,"
-                        "E3:false:false:true:ACTIVE");
+                        "P3:false:true:ACTIVE,P7:false:true:ACTIVE");
+    assert_int_equal(scalar_long("SELECT count(*) FROM sync_stage_employees WHERE unchanged AND "
+                                 "normalized = '' AND remote_data IS NULL AND "
+                                 "employment_status = 'ACTIVE'",
+                                 NULL, NULL),
+                     CROWD - 2);
     apply_staged(&sync_id, stats);
-    assert_stats(stats[RS_MODEL_EMPLOYEE], 0, 2, 1, 0);
-    assert_string_equal(row_version("E1", after), e1);
+    assert_stats(stats[RS_MODEL_EMPLOYEE], 0, 2, CROWD - 2, 0);
+    snprintf(after, sizeof(after), "%s",
+             scalar("SELECT xmin::text || modified_at::text FROM employees WHERE remote_id = 'P0'",
+                    NULL, NULL));
+    assert_string_equal(after, p0);
     assert_string_equal(scalar("SELECT normalized::jsonb->>'last_name' FROM employees "
-                               "WHERE remote_id = 'E2'",
+                               "WHERE remote_id = 'P3'",
                                NULL, NULL),
-                        "Türing");
+                        "Döe");
     assert_int_equal(
         scalar_long("SELECT count(*) FROM employees WHERE remote_was_deleted", NULL, NULL), 0);
     assert_int_equal(scalar_long("SELECT count(*) FROM sync_stage_employees", NULL, NULL), 0);
@@ -784,26 +829,35 @@ static void test_unchanged_staged_as_markers(void **state)
 /* Duplicates across a marker and a full row: the last copy still wins. */
 static void test_marker_and_change_of_one_record(void **state)
 {
-    struct rec first[] = {person("E1", "Ada", "Lovelace")};
-    struct rec change_then_same[] = {person("E1", "Ada", "Byron"), person("E1", "Ada", "Lovelace")};
-    struct rec same_then_change[] = {person("E1", "Ada", "Lovelace"), person("E1", "Ada", "King")};
+    static const char *renamed[CROWD];
+    struct rec back_to_same[] = {crowd_member(0, "Doe")};
+    struct rec changed_after[] = {crowd_member(1, "King")};
     struct rs_store_stats stats[RS_MODEL_COUNT] = {{0}};
     struct rs_uuid sync_id;
 
     (void)state;
-    assert_stats(store(RS_MODEL_EMPLOYEE, first, 1), 1, 0, 0, 0);
+    store_crowd();
+    /* P0 changed early in the sync, then sent again unchanged: it stays as stored */
+    renamed[0] = "Byron";
     rs_uuid_v4(&sync_id);
-    stage_only(&sync_id, RS_MODEL_EMPLOYEE, change_then_same, 2);
+    stage_crowd(&sync_id, renamed, back_to_same, 1);
+    free((char *)back_to_same[0].remote_id);
     apply_staged(&sync_id, stats);
-    assert_stats(stats[RS_MODEL_EMPLOYEE], 0, 0, 1, 0);
-    assert_string_equal(scalar("SELECT normalized::jsonb->>'last_name' FROM employees", NULL, NULL),
-                        "Lovelace");
+    assert_stats(stats[RS_MODEL_EMPLOYEE], 0, 0, CROWD, 0);
+    assert_string_equal(scalar("SELECT normalized::jsonb->>'last_name' FROM employees "
+                               "WHERE remote_id = 'P0'",
+                               NULL, NULL),
+                        "Doe");
+    /* P1 staged as a marker, then changed: the change is applied */
     memset(stats, 0, sizeof(stats));
     rs_uuid_v4(&sync_id);
-    stage_only(&sync_id, RS_MODEL_EMPLOYEE, same_then_change, 2);
+    stage_crowd(&sync_id, NULL, changed_after, 1);
+    free((char *)changed_after[0].remote_id);
     apply_staged(&sync_id, stats);
-    assert_stats(stats[RS_MODEL_EMPLOYEE], 0, 1, 0, 0);
-    assert_string_equal(scalar("SELECT normalized::jsonb->>'last_name' FROM employees", NULL, NULL),
+    assert_stats(stats[RS_MODEL_EMPLOYEE], 0, 1, CROWD - 1, 0);
+    assert_string_equal(scalar("SELECT normalized::jsonb->>'last_name' FROM employees "
+                               "WHERE remote_id = 'P1'",
+                               NULL, NULL),
                         "King");
 }
 
