@@ -64,34 +64,21 @@ static int key_cmp(const void *a, const void *b)
     return memcmp(a, b, sizeof(((struct rs_store_row_key *)0)->id));
 }
 
-/*
- * Reads the (id, content hash) of every live row of kind stored for the account, once per
- * sync: one pass over the account's rows costs far less than looking each staged row up
- * (random heap reads), and 32 bytes a row stay well inside the sync's memory budget.
- */
-static enum rs_err load_stored(struct rs_stage *stage, enum rs_model_kind kind,
-                               struct rs_errbuf *eb)
+/* Appends the (id, hash) pairs of a result to st; rows without a usable hash are left out. */
+static enum rs_err keep_keys(struct stored *st, size_t *cap, const PGresult *res)
 {
-    struct stored *st = &stage->stored[kind];
-    char sql[256], account_text[RS_UUID_STR_LEN];
-    const char *params[1] = {rs_uuid_format(&stage->account, account_text)};
-    enum rs_err err = RS_OK;
-    PGresult *res;
-    size_t n;
+    size_t n = (size_t)PQntuples(res);
 
-    st->loaded = true;
-    snprintf(sql, sizeof(sql),
-             "SELECT id, content_hash FROM %s WHERE linked_account_id = $1::uuid "
-             "AND NOT remote_was_deleted",
-             rs_model_get(kind)->path);
-    res = rs_db_exec(stage->db, sql, 1, params, true, false, &err);
-    if (!res)
-        return rs_errbuf_set(eb, err, "cannot read the stored %s", rs_model_get(kind)->path);
-    n = (size_t)PQntuples(res);
-    st->keys = n ? malloc(n * sizeof(*st->keys)) : NULL;
-    if (n && !st->keys) {
-        PQclear(res);
-        return rs_errbuf_set(eb, RS_ERR_NOMEM, "out of memory reading stored rows");
+    if (st->n + n > *cap) {
+        size_t want = *cap ? *cap : 4096;
+        struct rs_store_row_key *keys;
+
+        while (want < st->n + n)
+            want *= 2;
+        if (!(keys = realloc(st->keys, want * sizeof(*keys))))
+            return RS_ERR_NOMEM;
+        st->keys = keys;
+        *cap = want;
     }
     for (size_t i = 0; i < n; i++) {
         struct rs_store_row_key *key = &st->keys[st->n];
@@ -103,7 +90,50 @@ static enum rs_err load_stored(struct rs_stage *stage, enum rs_model_kind kind,
         memcpy(key->hash, PQgetvalue(res, (int)i, 1), sizeof(key->hash));
         st->n++;
     }
+    return RS_OK;
+}
+
+/*
+ * Reads the (id, content hash) of every live row of kind stored for the account, once per
+ * sync: one pass over the account's rows costs far less than looking each staged row up
+ * (random heap reads), and 32 bytes a row stay well inside the sync's memory budget. Read
+ * through a cursor, so that a large account's result never sits in memory whole.
+ */
+static enum rs_err load_stored(struct rs_stage *stage, enum rs_model_kind kind,
+                               struct rs_errbuf *eb)
+{
+    struct stored *st = &stage->stored[kind];
+    char sql[256], account_text[RS_UUID_STR_LEN];
+    const char *params[1] = {rs_uuid_format(&stage->account, account_text)};
+    enum rs_err err;
+    PGresult *res = NULL;
+    size_t cap = 0;
+
+    st->loaded = true;
+    snprintf(sql, sizeof(sql),
+             "DECLARE stored_keys NO SCROLL CURSOR FOR SELECT id, content_hash FROM %s "
+             "WHERE linked_account_id = $1::uuid AND NOT remote_was_deleted",
+             rs_model_get(kind)->path);
+    if ((err = rs_db_command(stage->db, "BEGIN")) != RS_OK)
+        goto out;
+    if (!(res = rs_db_exec(stage->db, sql, 1, params, true, false, &err)))
+        goto out;
+    do {
+        PQclear(res);
+        if (!(res = rs_db_exec(stage->db, "FETCH 10000 FROM stored_keys", 0, NULL, true, false,
+                               &err)))
+            goto out;
+        err = keep_keys(st, &cap, res);
+    } while (err == RS_OK && PQntuples(res) > 0);
+    if (err == RS_OK)
+        err = rs_db_command(stage->db, "COMMIT");
+out:
     PQclear(res);
+    if (err != RS_OK) {
+        if (rs_db_command(stage->db, "ROLLBACK") != RS_OK)
+            rs_log(RS_LOG_WARN, "rollback failed", NULL);
+        return rs_errbuf_set(eb, err, "cannot read the stored %s", rs_model_get(kind)->path);
+    }
     qsort(st->keys, st->n, sizeof(*st->keys), key_cmp);
     return RS_OK;
 }
