@@ -673,9 +673,9 @@ static void test_oauth_declaration(void **state)
     assert_string_equal(url, "https://acme.bamboohr.com/token.php?request=token");
     assert_int_equal(o->endpoint(pre, NULL, PROV_OAUTH_REVOKE, url, sizeof(url), &eb), RS_OK);
     assert_string_equal(url, "https://acme.bamboohr.com/token.php?request=revoke");
-    assert_int_equal(o->endpoint(pre, "http://127.0.0.1:8090/bamboohr", PROV_OAUTH_TOKEN, url,
-                                 sizeof(url), &eb),
-                     RS_OK);
+    assert_int_equal(
+        o->endpoint(pre, "http://127.0.0.1:8090/bamboohr", PROV_OAUTH_TOKEN, url, sizeof(url), &eb),
+        RS_OK);
     assert_string_equal(url, "http://127.0.0.1:8090/bamboohr/token.php?request=token");
     assert_int_equal(o->endpoint(bad, NULL, PROV_OAUTH_AUTHORIZE, url, sizeof(url), &eb),
                      RS_ERR_INVALID);

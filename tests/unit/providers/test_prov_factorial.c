@@ -115,8 +115,8 @@ static int setup(void **state)
     f->sync.full = true;
     assert_int_equal(rs_time_parse(NOW, &f->sync.now_us), RS_OK);
     f->sync.state = json_object();
-    f->sync.token = json_pack("{s:s, s:s, s:I, s:s}", "access_token", "fac-at-123",
-                              "refresh_token", "fac-rt-456", "expires_at_us",
+    f->sync.token = json_pack("{s:s, s:s, s:I, s:s}", "access_token", "fac-at-123", "refresh_token",
+                              "fac-rt-456", "expires_at_us",
                               (json_int_t)(f->sync.now_us + 3600000000), "scope", "read");
     f->cap.records = json_array();
     f->cap.skipped = json_array();
@@ -166,8 +166,9 @@ static void step(struct fixture *f, const char *resource, const char *body)
     assert_int_equal(parse(f, body), RS_OK);
 }
 
-#define EMPTY "{\"data\":[],\"meta\":{\"has_next_page\":false,\"has_previous_page\":false,"      \
-              "\"limit\":100,\"total\":0}}"
+#define EMPTY                                                                                      \
+    "{\"data\":[],\"meta\":{\"has_next_page\":false,\"has_previous_page\":false,"                  \
+    "\"limit\":100,\"total\":0}}"
 #define LAST_META "\"meta\":{\"has_next_page\":false,\"has_previous_page\":false,\"limit\":100}"
 
 /* Answers the phases before employees with empty pages. */
@@ -266,16 +267,14 @@ static void test_declaration(void **state)
     assert_int_equal(o->nfields, 0);
     assert_non_null(o->scopes);
     assert_false(o->client_auth_basic);
-    assert_int_equal(o->endpoint(f->credentials, NULL, PROV_OAUTH_AUTHORIZE, url, sizeof(url),
-                                 &f->eb),
-                     RS_OK);
+    assert_int_equal(
+        o->endpoint(f->credentials, NULL, PROV_OAUTH_AUTHORIZE, url, sizeof(url), &f->eb), RS_OK);
     assert_string_equal(url, "https://api.factorialhr.com/oauth/authorize");
     assert_int_equal(o->endpoint(f->credentials, "http://127.0.0.1:8090/factorial/",
                                  PROV_OAUTH_TOKEN, url, sizeof(url), &f->eb),
                      RS_OK);
     assert_string_equal(url, "http://127.0.0.1:8090/factorial/oauth/token");
-    assert_int_equal(o->endpoint(f->credentials, NULL, PROV_OAUTH_REVOKE, url, sizeof(url),
-                                 &f->eb),
+    assert_int_equal(o->endpoint(f->credentials, NULL, PROV_OAUTH_REVOKE, url, sizeof(url), &f->eb),
                      RS_OK);
     assert_string_equal(url, "https://api.factorialhr.com/oauth/revoke");
     assert_int_equal(o->endpoint(f->credentials, NULL, PROV_OAUTH_TOKEN, url, 10, &f->eb),
@@ -522,9 +521,9 @@ static void test_bad_records_skipped(void **state)
     assert_true(skipped_with(f, "team_ids"));
     assert_true(skipped_with(f, "manager_id"));
     assert_true(skipped_with(f, "without a usable id"));
-    assert_int_equal(json_string_length(json_object_get(find(&f->cap, RS_MODEL_EMPLOYEE, "15"),
-                                                        "first_name")),
-                     200000);
+    assert_int_equal(
+        json_string_length(json_object_get(find(&f->cap, RS_MODEL_EMPLOYEE, "15"), "first_name")),
+        200000);
     assert_field(find(&f->cap, RS_MODEL_EMPLOYEE, "15"), "last_name", "Ångström");
     assert_field(find(&f->cap, RS_MODEL_EMPLOYEE, "16"), "date_of_birth", NULL);
     /* contract versions: no employee, a percentage that is not a number */
@@ -543,8 +542,8 @@ static void test_unit_edge_cases(void **state)
     struct fixture *f = *state;
 
     step(f, "companies/legal_entities",
-         "{\"data\":[{\"id\":\"902\",\"legal_name\":{\"x\":1}},{\"id\":903,\"legal_name\":null}],"
-         LAST_META "}");
+         "{\"data\":[{\"id\":\"902\",\"legal_name\":{\"x\":1}},{\"id\":903,\"legal_name\":null}]"
+         "," LAST_META "}");
     assert_int_equal(count(&f->cap, RS_MODEL_COMPANY), 1);
     assert_field(find(&f->cap, RS_MODEL_COMPANY, "903"), "legal_name", NULL);
     step(f, "locations/locations",
@@ -590,8 +589,7 @@ static void test_paging_tolerance(void **state)
     step(f, "companies/legal_entities", "[{\"id\":\"901\",\"legal_name\":\"A\"}]");
     assert_non_null(find(&f->cap, RS_MODEL_COMPANY, "901"));
     /* has_next_page without a cursor: by page number */
-    step(f, "locations/locations",
-         "{\"data\":[{\"id\":\"1\"}],\"meta\":{\"has_next_page\":true}}");
+    step(f, "locations/locations", "{\"data\":[{\"id\":\"1\"}],\"meta\":{\"has_next_page\":true}}");
     step(f, "locations/locations?limit=100&page=2",
          "{\"data\":[{\"id\":\"2\"}],\"meta\":{\"has_next_page\":false}}");
     /* no has_next_page: a full page with a cursor means more */
