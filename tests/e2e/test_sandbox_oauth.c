@@ -546,9 +546,14 @@ static size_t kind_count(const struct collected *c, enum rs_model_kind kind)
 {
     const char *key;
     json_t *value;
+    char prefix[16];
     size_t n = 0;
 
-    json_object_foreach(c->records, key, value) n += atoi(key) == (int)kind;
+    snprintf(prefix, sizeof(prefix), "%d:", (int)kind);
+    json_object_foreach(c->records, key, value)
+    {
+        n += strncmp(key, prefix, strlen(prefix)) == 0;
+    }
     return n;
 }
 
