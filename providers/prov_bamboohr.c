@@ -1,7 +1,8 @@
 /*
- * BambooHR adapter (API key over HTTP Basic): the department, division and location lists of
- * /api/v1/meta/lists become Groups and Locations, pages of the v2 employee dataset become
- * Employees and Employments. See docs/providers/bamboohr.md.
+ * BambooHR adapter (API key over HTTP Basic, or an OAuth access token as a bearer): the
+ * department, division and location lists of /api/v1/meta/lists become Groups and Locations,
+ * pages of the v2 employee dataset become Employees and Employments. See
+ * docs/providers/bamboohr.md.
  */
 #include "providers/prov_int.h"
 
@@ -141,34 +142,51 @@ static const char *credential(const struct prov_sync *sync, const char *name)
     return json_is_string(value) && json_string_length(value) > 0 ? json_string_value(value) : NULL;
 }
 
-/* The URL, method and Basic auth (API key as user name, "x" as password) of a request. */
-static enum rs_err request_start(const struct prov_sync *sync, struct prov_request *req,
-                                 const char *method, const char *path, struct rs_errbuf *eb)
+/* "https://<subdomain>.bamboohr.com"; RS_ERR_INVALID when the subdomain is not a host label. */
+static enum rs_err company_origin(const char *subdomain, char *out, size_t outlen,
+                                  struct rs_errbuf *eb)
 {
     static const char host_chars[] = "abcdefghijklmnopqrstuvwxyz"
                                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-";
-    const char *subdomain = credential(sync, "subdomain");
-    const char *key = credential(sync, "api_key");
-    char origin[128];
     int n;
 
-    if (!subdomain || !key)
-        return rs_errbuf_set(eb, RS_ERR_INVALID,
-                             "BambooHR needs credentials subdomain and api_key");
+    if (!subdomain)
+        return rs_errbuf_set(eb, RS_ERR_INVALID, "BambooHR needs credential subdomain");
     /* it becomes a host name: nothing may escape into the path or another host */
-    if (subdomain[strspn(subdomain, host_chars)] != '\0' || strlen(key) >= sizeof(req->user))
+    if (subdomain[strspn(subdomain, host_chars)] != '\0')
         return rs_errbuf_set(eb, RS_ERR_INVALID, "BambooHR credentials are malformed");
-    n = snprintf(origin, sizeof(origin), "https://%s.bamboohr.com", subdomain);
-    if (n < 0 || (size_t)n >= sizeof(origin) ||
-        prov_request_url(sync, origin, path, req->url, sizeof(req->url)) != RS_OK)
+    n = snprintf(out, outlen, "https://%s.bamboohr.com", subdomain);
+    if (n < 0 || (size_t)n >= outlen)
+        return rs_errbuf_set(eb, RS_ERR_INVALID, "BambooHR subdomain is too long");
+    return RS_OK;
+}
+
+/*
+ * The URL, method and auth of a request: Basic with the API key as user name and "x" as
+ * password, or, for a connection made by OAuth (no api_key), the access token as a bearer.
+ */
+static enum rs_err request_start(const struct prov_sync *sync, struct prov_request *req,
+                                 const char *method, const char *path, struct rs_errbuf *eb)
+{
+    const char *key = credential(sync, "api_key");
+    char origin[128];
+    enum rs_err err = company_origin(credential(sync, "subdomain"), origin, sizeof(origin), eb);
+
+    if (err != RS_OK)
+        return err;
+    if (key && strlen(key) >= sizeof(req->user))
+        return rs_errbuf_set(eb, RS_ERR_INVALID, "BambooHR credentials are malformed");
+    if (prov_request_url(sync, origin, path, req->url, sizeof(req->url)) != RS_OK)
         return rs_errbuf_set(eb, RS_ERR_INVALID, "BambooHR request URL is too long");
     snprintf(req->method, sizeof(req->method), "%s", method);
-    req->auth = PROV_REQ_AUTH_BASIC;
-    snprintf(req->user, sizeof(req->user), "%s", key);
-    snprintf(req->secret, sizeof(req->secret), "x");
     req->content_type[0] = '\0';
     req->body = NULL;
     req->body_len = 0;
+    if (!key)
+        return prov_oauth_bearer(sync, "BambooHR", req, eb);
+    req->auth = PROV_REQ_AUTH_BASIC;
+    snprintf(req->user, sizeof(req->user), "%s", key);
+    snprintf(req->secret, sizeof(req->secret), "x");
     return RS_OK;
 }
 
@@ -686,6 +704,48 @@ static enum rs_err bamboohr_parse_response(struct prov_sync *sync, const struct 
     return err;
 }
 
+/* ---- OAuth (the link flow's; this adapter only sends the tokens) */
+
+static const struct prov_field oauth_fields[] = {
+    {"subdomain", "Company subdomain",
+     "The part before .bamboohr.com in the address you use to sign in.",
+     "^[A-Za-z0-9][A-Za-z0-9-]{0,62}$", false},
+};
+
+/*
+ * The authorization server is on the company's own host (BHR-SPEC securitySchemes.oauth).
+ * No revocation endpoint is documented: token.php?request=revoke is UNCONFIRMED (the sandbox
+ * serves it).
+ */
+static enum rs_err bamboohr_oauth_endpoint(const json_t *pre, const char *base_url,
+                                           enum prov_oauth_endpoint which, char *out, size_t outlen,
+                                           struct rs_errbuf *eb)
+{
+    static const char *const paths[] = {
+        [PROV_OAUTH_AUTHORIZE] = "/authorize.php",
+        [PROV_OAUTH_TOKEN] = "/token.php?request=token",
+        [PROV_OAUTH_REVOKE] = "/token.php?request=revoke",
+    };
+    const json_t *subdomain = json_object_get(pre, "subdomain");
+    char origin[128];
+    enum rs_err err;
+
+    if ((unsigned)which >= sizeof(paths) / sizeof(paths[0]))
+        return rs_errbuf_set(eb, RS_ERR_INVALID, "no such OAuth endpoint");
+    err = company_origin(json_string_length(subdomain) > 0 ? json_string_value(subdomain) : NULL,
+                         origin, sizeof(origin), eb);
+    return err == RS_OK ? prov_oauth_url(origin, paths[which], base_url, out, outlen, eb) : err;
+}
+
+/* Scopes are per endpoint: `field` covers meta/lists; the dataset's is UNCONFIRMED. */
+static const struct prov_oauth oauth = {
+    .fields = oauth_fields,
+    .nfields = sizeof(oauth_fields) / sizeof(oauth_fields[0]),
+    .scopes = "offline_access field employee",
+    .client_auth_basic = false, /* the SDK posts client_id and client_secret in the form */
+    .endpoint = bamboohr_oauth_endpoint,
+};
+
 const struct prov_ops prov_bamboohr_ops = {
     .slug = "bamboohr",
     .name = "BambooHR",
@@ -700,4 +760,5 @@ const struct prov_ops prov_bamboohr_ops = {
         NULL, /* 429s carry Retry-After (from 2026-09-16), which the engine reads */
     .next_request = bamboohr_next_request,
     .parse_response = bamboohr_parse_response,
+    .oauth = &oauth,
 };

@@ -18,6 +18,7 @@
 extern const struct prov_ops prov_bamboohr_ops;
 extern const struct prov_ops prov_personio_ops;
 extern const struct prov_ops prov_hibob_ops;
+extern const struct prov_ops prov_factorial_ops;
 
 /* A provider's enum value and the normalized value it maps to (NULL: map to null). */
 struct prov_enum {
@@ -62,5 +63,23 @@ json_t *prov_ref(const struct rs_uuid *account, enum rs_model_kind kind, const c
 enum rs_err prov_map_apply(const struct prov_map *map, size_t n, const json_t *src,
                            const struct rs_uuid *account, json_t *dst,
                            const char **bad) RS_MUST_CHECK;
+
+/* ---- OAuth helpers shared by the adapters that take OAuth tokens (prov_oauth.c) */
+
+/*
+ * Makes req send the OAuth access token of sync->token as a bearer. RS_ERR_AUTH, with a
+ * detail naming the provider (never the token) in eb, when there is none to send: no token
+ * object or access_token, flagged "invalid" by the engine after a 401, expired
+ * (expires_at_us <= now_us; a token without expires_at_us is sent), or unfit for a header.
+ */
+enum rs_err prov_oauth_bearer(const struct prov_sync *sync, const char *provider,
+                              struct prov_request *req, struct rs_errbuf *eb) RS_MUST_CHECK;
+
+/*
+ * origin + path into out, base_url (when non-NULL and non-empty) replacing origin as
+ * prov_request_url does. RS_ERR_TOOBIG (detail in eb) when it does not fit.
+ */
+enum rs_err prov_oauth_url(const char *origin, const char *path, const char *base_url, char *out,
+                           size_t outlen, struct rs_errbuf *eb) RS_MUST_CHECK;
 
 #endif

@@ -10,6 +10,7 @@ static const struct prov_ops *const adapters[] = {
     &prov_bamboohr_ops,
     &prov_personio_ops,
     &prov_hibob_ops,
+    &prov_factorial_ops,
 };
 
 const struct prov_ops *const *prov_list(size_t *n)
@@ -41,17 +42,18 @@ static bool matches(const char *pattern, const char *value)
     return ok;
 }
 
-static const struct prov_field *find_field(const struct prov_ops *ops, const char *name)
+static const struct prov_field *find_field(const struct prov_field *fields, size_t n,
+                                           const char *name)
 {
-    for (size_t i = 0; i < ops->nfields; i++) {
-        if (strcmp(ops->fields[i].name, name) == 0)
-            return &ops->fields[i];
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(fields[i].name, name) == 0)
+            return &fields[i];
     }
     return NULL;
 }
 
-enum rs_err prov_check_credentials(const struct prov_ops *ops, const json_t *credentials,
-                                   struct rs_errbuf *eb)
+static enum rs_err check_fields(const struct prov_ops *ops, const struct prov_field *fields,
+                                size_t n, const json_t *credentials, struct rs_errbuf *eb)
 {
     const char *key;
     json_t *value;
@@ -60,12 +62,12 @@ enum rs_err prov_check_credentials(const struct prov_ops *ops, const json_t *cre
         return rs_errbuf_param(eb, RS_ERR_INVALID, "credentials", "credentials must be an object");
     json_object_foreach((json_t *)credentials, key, value)
     {
-        if (!find_field(ops, key))
+        if (!find_field(fields, n, key))
             return rs_errbuf_param(eb, RS_ERR_INVALID, "credentials",
                                    "%s takes no credential named %.40s", ops->name, key);
     }
-    for (size_t i = 0; i < ops->nfields; i++) {
-        const struct prov_field *field = &ops->fields[i];
+    for (size_t i = 0; i < n; i++) {
+        const struct prov_field *field = &fields[i];
         const json_t *given = json_object_get(credentials, field->name);
 
         if (!json_is_string(given) || json_string_length(given) == 0)
@@ -77,4 +79,19 @@ enum rs_err prov_check_credentials(const struct prov_ops *ops, const json_t *cre
                                    ops->name, field->label);
     }
     return RS_OK;
+}
+
+enum rs_err prov_check_credentials(const struct prov_ops *ops, const json_t *credentials,
+                                   struct rs_errbuf *eb)
+{
+    return check_fields(ops, ops->fields, ops->nfields, credentials, eb);
+}
+
+enum rs_err prov_check_oauth_credentials(const struct prov_ops *ops, const json_t *credentials,
+                                         struct rs_errbuf *eb)
+{
+    if (!ops->oauth)
+        return rs_errbuf_param(eb, RS_ERR_INVALID, "integration",
+                               "%s cannot be connected with OAuth", ops->name);
+    return check_fields(ops, ops->oauth->fields, ops->oauth->nfields, credentials, eb);
 }

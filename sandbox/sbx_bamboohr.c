@@ -39,7 +39,10 @@ static enum rs_err bamboohr_error(const struct sbx_req *req, struct sbx_resp *re
     return RS_OK; /* BambooHR's errors carry no body */
 }
 
-/* The API key is the Basic user name (any password); an OAuth token works as a bearer. */
+/*
+ * The API key is the Basic user name (any password). Bearers: a live access token of the
+ * emulated OAuth server, or "sandbox" (kept for tests written before OAuth was emulated).
+ */
 static bool authorized(const struct sbx_ctx *ctx, const struct sbx_req *req)
 {
     char user[256], pass[256];
@@ -48,7 +51,8 @@ static bool authorized(const struct sbx_ctx *ctx, const struct sbx_req *req)
     if (ctx->revoked[SBX_PROV_BAMBOOHR])
         return false;
     if (bearer)
-        return strcmp(bearer, SECRET) == 0;
+        return strcmp(bearer, SECRET) == 0 ||
+               !sbx_oauth_check_access(ctx, SBX_PROV_BAMBOOHR, bearer, req->now_us);
     if (sbx_http_basic(req->authorization, user, sizeof(user), pass, sizeof(pass)) != RS_OK)
         return false;
     return strcmp(user, SECRET) == 0;
@@ -471,7 +475,17 @@ static enum rs_err bamboohr_handle(struct sbx_ctx *ctx, const struct sbx_req *re
 {
     char path[PATH_MAX_LEN];
     char request_id[24];
+    const char *request = sbx_http_query_get(&req->query, "request");
 
+    /* OAuth (documented on the company's host; the sandbox takes any company) */
+    if (strcmp(req->path, "/authorize.php") == 0)
+        return sbx_authorize_handle(ctx, SBX_PROV_BAMBOOHR, "BambooHR", req, resp);
+    if (strcmp(req->path, "/token.php") == 0 && request && strcmp(request, "token") == 0)
+        return sbx_oauth_token(ctx, SBX_PROV_BAMBOOHR, req, resp);
+    if (strcmp(req->path, "/token.php") == 0 && request && strcmp(request, "revoke") == 0)
+        return sbx_oauth_revoke(ctx, SBX_PROV_BAMBOOHR, req, resp); /* UNCONFIRMED endpoint */
+    if (strcmp(req->path, "/token.php") == 0)
+        return bamboohr_error(req, resp, 400, -1);
     if (!authorized(ctx, req))
         return bamboohr_error(req, resp, 401, -1);
     normalize_path(req->path, path, sizeof(path));

@@ -482,3 +482,15 @@ long sbx_company_index_from_hibob(const char *id)
     v = (v - HIBOB_BASE) / HIBOB_STEP;
     return v < SBX_EMPLOYEES_MAX ? (long)v : -1;
 }
+
+int64_t sbx_company_factorial_id(int index)
+{
+    return INT64_C(4000001) + index;
+}
+
+long sbx_company_index_from_factorial(int64_t id)
+{
+    int64_t v = id - INT64_C(4000001);
+
+    return v >= 0 && v < SBX_EMPLOYEES_MAX ? (long)v : -1;
+}

@@ -1,7 +1,8 @@
 /*
  * The control API under /_control (no auth: a loopback tool for tests and demos): reset and
  * inspect the company, hire/change/terminate/rehire/delete people, empty every list, inject
- * faults, and read the request log.
+ * faults, steer the emulated OAuth servers (token lifetime, expiry, revocation), and read the
+ * request log.
  */
 #include "sbx_int.h"
 
@@ -89,6 +90,7 @@ static void render_ids(struct sbx_json *js, const struct sbx_person *p)
     sbx_json_strf(js, "bamboohr", "%ld", sbx_company_bamboohr_id(p->index));
     sbx_json_int(js, "personio", sbx_company_personio_id(p->index));
     sbx_json_str(js, "hibob", hibob);
+    sbx_json_int(js, "factorial", sbx_company_factorial_id(p->index));
     sbx_json_end(js);
 }
 
@@ -212,6 +214,7 @@ static enum rs_err handle_reset(struct sbx_ctx *ctx, json_t *body, struct sbx_re
     sbx_company_free(ctx->company);
     ctx->company = fresh;
     clear_faults(ctx);
+    sbx_oauth_reset(&ctx->oauth);
     return reply_ok(resp, 200);
 }
 
@@ -273,6 +276,68 @@ static enum rs_err handle_requests(struct sbx_ctx *ctx, const struct sbx_req *re
     return sbx_json_done(&js);
 }
 
+/* ---- /oauth: the emulated authorization servers */
+
+/* The OAuth provider named by body.provider (absent or "*": -1, every one); false if none. */
+static bool oauth_provider(json_t *body, int *provider, struct rs_errbuf *eb)
+{
+    const char *name = json_string_value(json_object_get(body, "provider"));
+
+    *provider = -1;
+    if (!json_object_get(body, "provider") || (name && strcmp(name, "*") == 0))
+        return true;
+    *provider = name ? sbx_server_provider_find(name, strlen(name)) : -1;
+    if (*provider == SBX_PROV_BAMBOOHR || *provider == SBX_PROV_FACTORIAL)
+        return true;
+    rs_errbuf_param(eb, RS_ERR_INVALID, "provider", "provider must be bamboohr, factorial or *");
+    return false;
+}
+
+static enum rs_err oauth_ttl(struct sbx_ctx *ctx, json_t *body, int provider, struct rs_errbuf *eb)
+{
+    json_t *ttl = json_object_get(body, "access_token_ttl_s");
+
+    if (!json_is_integer(ttl) || json_integer_value(ttl) < 0 ||
+        json_integer_value(ttl) > SBX_OAUTH_TTL_MAX_S)
+        return rs_errbuf_param(eb, RS_ERR_INVALID, "access_token_ttl_s",
+                               "access_token_ttl_s must be an integer in 0..%d",
+                               SBX_OAUTH_TTL_MAX_S);
+    for (int p = 0; p < SBX_PROV_COUNT; p++) {
+        if (provider < 0 || p == provider)
+            ctx->oauth.access_ttl_s[p] = json_integer_value(ttl);
+    }
+    return RS_OK;
+}
+
+static enum rs_err handle_oauth(struct sbx_ctx *ctx, const struct sbx_req *req, json_t *body,
+                                const char *action, struct sbx_resp *resp, struct rs_errbuf *eb)
+{
+    struct sbx_json js;
+    int provider = -1;
+    enum rs_err err = RS_OK;
+
+    if (req->method == SBX_POST && !oauth_provider(body, &provider, eb))
+        return RS_ERR_INVALID;
+    if (strcmp(action, "") == 0 && req->method == SBX_GET)
+        err = RS_OK;
+    else if (strcmp(action, "/ttl") == 0 && req->method == SBX_POST)
+        err = oauth_ttl(ctx, body, provider, eb);
+    else if (strcmp(action, "/expire") == 0 && req->method == SBX_POST)
+        sbx_oauth_expire_all(&ctx->oauth, provider, req->now_us);
+    else if (strcmp(action, "/revoke") == 0 && req->method == SBX_POST)
+        sbx_oauth_revoke_all(&ctx->oauth, provider);
+    else
+        return rs_errbuf_set(eb, RS_ERR_NOTFOUND, "no such control endpoint");
+    if (err != RS_OK)
+        return err;
+    sbx_http_json(resp, 200);
+    sbx_json_init(&js, &resp->body);
+    sbx_json_obj(&js, NULL);
+    sbx_oauth_render(ctx, req->now_us, &js);
+    sbx_json_end(&js);
+    return sbx_json_done(&js);
+}
+
 /* /employees/{index}[/terminate|/rehire] */
 static enum rs_err handle_person(struct sbx_ctx *ctx, const struct sbx_req *req, json_t *body,
                                  const char *rest, struct sbx_resp *resp, struct rs_errbuf *eb)
@@ -325,6 +390,8 @@ static enum rs_err route(struct sbx_ctx *ctx, const struct sbx_req *req, json_t 
         return handle_faults(ctx, req, body, resp, eb);
     if (strcmp(path, "/requests") == 0)
         return handle_requests(ctx, req, resp, eb);
+    if (strncmp(path, "/oauth", 6) == 0)
+        return handle_oauth(ctx, req, body, path + 6, resp, eb);
     if (strcmp(path, "/employees") == 0 && post) {
         err = sbx_edit_hire(ctx->company, body, req->now_us, &index, eb);
         return err != RS_OK ? err : reply_person(ctx, resp, 201, index);

@@ -35,7 +35,7 @@ static enum rs_err parse_target(json_t *body, struct sbx_fault *f, struct rs_err
         f->provider = sbx_server_provider_find(provider, strlen(provider));
         if (f->provider < 0)
             return rs_errbuf_param(eb, RS_ERR_INVALID, "provider",
-                                   "provider must be bamboohr, personio, hibob or *");
+                                   "provider must be bamboohr, personio, hibob, factorial or *");
     }
     if (path && !json_is_null(path) &&
         (!json_is_string(path) || strlen(json_string_value(path)) >= sizeof(f->path_contains)))

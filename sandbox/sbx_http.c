@@ -191,6 +191,29 @@ bool sbx_http_long(const char *text, long min, long max, long *out)
     return true;
 }
 
+int sbx_http_query_count(const struct sbx_query *q, const char *key)
+{
+    int n = 0;
+
+    for (int i = 0; i < q->n; i++)
+        n += strcmp(q->key[i], key) == 0;
+    return n;
+}
+
+enum rs_err sbx_http_form(const struct sbx_req *req, struct sbx_query *form)
+{
+    char copy[SBX_QUERY_BYTES];
+
+    form->n = 0;
+    if (!req->body || req->body_len == 0)
+        return RS_OK;
+    if (req->body_len >= sizeof(copy) || memchr(req->body, '\0', req->body_len))
+        return RS_ERR_TOOBIG;
+    memcpy(copy, req->body, req->body_len);
+    copy[req->body_len] = '\0';
+    return sbx_http_query_parse(form, copy); /* pieces are decoded into form's own store */
+}
+
 bool sbx_http_is_form(const struct sbx_req *req)
 {
     return req->content_type &&

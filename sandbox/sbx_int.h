@@ -116,6 +116,8 @@ int64_t sbx_company_personio_id(int index);
 long sbx_company_index_from_personio(int64_t id);
 void sbx_company_hibob_id(int index, char out[24]);
 long sbx_company_index_from_hibob(const char *id);
+int64_t sbx_company_factorial_id(int index);
+long sbx_company_index_from_factorial(int64_t id);
 
 /* ---------------------------------------------------------------- sbx_pool.c: name tables */
 
@@ -236,10 +238,12 @@ struct sbx_req {
     const char *base; /* "http://host:port/<slug>", for absolute links */
     struct sbx_query query;
     const char *authorization; /* NULL when absent */
+    const char *api_key;       /* x-api-key header (Factorial), NULL when absent */
     const char *content_type;  /* NULL when absent */
     const char *body;
     size_t body_len;
     int64_t now_us;
+    uint64_t log_id; /* this request's entry in the request log (sbx_reqlog_add) */
 };
 
 #define SBX_HEADERS_MAX 8
@@ -250,7 +254,7 @@ struct sbx_resp {
     char content_type[64];
     int nheaders;
     char header_name[SBX_HEADERS_MAX][40];
-    char header_value[SBX_HEADERS_MAX][200];
+    char header_value[SBX_HEADERS_MAX][1536]; /* a Location carries a whole redirect URI */
     struct rs_buf body;
 };
 
@@ -277,6 +281,10 @@ const char *sbx_http_bearer(const char *authorization);
 bool sbx_http_long(const char *text, long min, long max, long *out);
 /* True when the request body is form-encoded. */
 bool sbx_http_is_form(const struct sbx_req *req);
+/* Parses a form-encoded body into form (no body: no parameters); RS_ERR_TOOBIG past the limits. */
+enum rs_err sbx_http_form(const struct sbx_req *req, struct sbx_query *form) RS_MUST_CHECK;
+/* How many times key occurs in q. */
+int sbx_http_query_count(const struct sbx_query *q, const char *key);
 /* Parses the body as a JSON object (NULL body or empty → empty object); NULL if invalid. */
 json_t *sbx_http_body_json(const struct sbx_req *req);
 /* Percent-decodes src into dst ('+' is a space); false when it does not fit. */
@@ -304,8 +312,8 @@ bool sbx_limit_bucket(struct sbx_limit *l, double capacity, double per_s, int64_
 
 /* ---------------------------------------------------------------- process state */
 
-enum sbx_prov { SBX_PROV_BAMBOOHR, SBX_PROV_PERSONIO, SBX_PROV_HIBOB };
-#define SBX_PROV_COUNT 3
+enum sbx_prov { SBX_PROV_BAMBOOHR, SBX_PROV_PERSONIO, SBX_PROV_HIBOB, SBX_PROV_FACTORIAL };
+#define SBX_PROV_COUNT 4
 
 enum sbx_limit_id {
     SBX_LIMIT_PERSONIO_AUTH,
@@ -345,6 +353,23 @@ struct sbx_fault {
     int seen, fired;
 };
 
+/* What an OAuth call carried (GET /_control/requests shows it as "oauth"); never a secret. */
+struct sbx_reqlog_oauth {
+    uint64_t id; /* the request log entry it belongs to */
+    bool set;
+    char endpoint[12];   /* authorize, token, revoke */
+    char grant_type[24]; /* token */
+    char client_id[96];  /* as sent, cut */
+    char client_auth[8]; /* basic, body, none */
+    char redirect_uri[256];
+    char code_verifier[130];
+    char scope[128];
+    char decision[12]; /* authorize POST: approve, deny */
+    char error[32];    /* the OAuth error answered; "" on success */
+};
+
+#define SBX_REQLOG_OAUTH_MAX 1024
+
 struct sbx_reqlog_entry {
     int64_t time_us;
     int provider;
@@ -358,7 +383,56 @@ struct sbx_reqlog_entry {
 struct sbx_reqlog {
     struct sbx_reqlog_entry *entries; /* a ring once full */
     size_t len, cap, head;
-    uint64_t total; /* entries ever added: the id of the next one */
+    uint64_t total;                 /* entries ever added: the id of the next one */
+    struct sbx_reqlog_oauth *oauth; /* SBX_REQLOG_OAUTH_MAX slots by id, allocated on first use */
+};
+
+#define SBX_OAUTH_CODES_MAX     256
+#define SBX_OAUTH_GRANTS_MAX    2048
+#define SBX_OAUTH_TOKEN_LEN     72
+#define SBX_OAUTH_CLIENT_MAX    128
+#define SBX_OAUTH_URI_MAX       512
+#define SBX_OAUTH_SCOPE_MAX     256
+#define SBX_OAUTH_CHALLENGE_MAX 129
+#define SBX_OAUTH_STATE_MAX     256
+#define SBX_OAUTH_TTL_DEFAULT_S 3600
+#define SBX_OAUTH_TTL_MAX_S     31536000
+#define SBX_OAUTH_CODE_TTL_US   INT64_C(60000000)
+
+/* An authorization code, bound to what the authorize request carried. */
+struct sbx_oauth_code {
+    char code[SBX_OAUTH_TOKEN_LEN];
+    int provider;
+    char client_id[SBX_OAUTH_CLIENT_MAX];
+    char redirect_uri[SBX_OAUTH_URI_MAX];
+    char challenge[SBX_OAUTH_CHALLENGE_MAX];
+    char scope[SBX_OAUTH_SCOPE_MAX];
+    int64_t expires_us;
+    uint64_t family; /* every grant issued from this code (and its refreshes) */
+    bool used;
+};
+
+/* One access token and the refresh token issued with it. */
+struct sbx_oauth_grant {
+    char access[SBX_OAUTH_TOKEN_LEN];
+    char refresh[SBX_OAUTH_TOKEN_LEN];
+    int provider;
+    char client_id[SBX_OAUTH_CLIENT_MAX];
+    char scope[SBX_OAUTH_SCOPE_MAX];
+    int64_t access_expires_us;
+    uint64_t family;
+    bool access_dead;  /* revoked */
+    bool refresh_dead; /* used (rotated) or revoked */
+};
+
+/* The emulated OAuth authorization servers (BambooHR and Factorial); rings once full. */
+struct sbx_oauth {
+    int64_t access_ttl_s[SBX_PROV_COUNT];
+    struct sbx_oauth_code codes[SBX_OAUTH_CODES_MAX];
+    int ncodes, next_code;
+    struct sbx_oauth_grant grants[SBX_OAUTH_GRANTS_MAX];
+    int ngrants, next_grant;
+    uint64_t families;
 };
 
 struct sbx_ctx {
@@ -373,6 +447,7 @@ struct sbx_ctx {
     struct sbx_fault faults[SBX_FAULTS_MAX];
     int nfaults;
     struct sbx_reqlog reqlog;
+    struct sbx_oauth oauth;
 };
 
 /* A provider emulation. */
@@ -390,6 +465,7 @@ struct sbx_provider {
 extern const struct sbx_provider sbx_bamboohr_provider;
 extern const struct sbx_provider sbx_personio_provider;
 extern const struct sbx_provider sbx_hibob_provider;
+extern const struct sbx_provider sbx_factorial_provider;
 
 /* ---------------------------------------------------------------- sbx_dataset.c */
 
@@ -426,6 +502,50 @@ enum rs_err sbx_fault_parse(json_t *body, struct sbx_fault *out,
 const struct sbx_fault *sbx_fault_match(struct sbx_ctx *ctx, int provider, const char *uri);
 void sbx_fault_render(const struct sbx_ctx *ctx, struct sbx_json *js);
 
+/* ---------------------------------------------------------------- sbx_oauth.c */
+
+/* Forgets every code and token and restores the default access-token lifetimes. */
+void sbx_oauth_reset(struct sbx_oauth *o);
+/*
+ * POST token endpoint (RFC 6749 §3.2): authorization_code with PKCE S256, refresh_token with
+ * rotation; client authentication by HTTP Basic or client_id/client_secret in the body, the
+ * secret being "sandbox". Errors are RFC 6749 §5.2 JSON. The call is noted in the request log.
+ */
+enum rs_err sbx_oauth_token(struct sbx_ctx *ctx, int provider, const struct sbx_req *req,
+                            struct sbx_resp *resp) RS_MUST_CHECK;
+/* POST revocation endpoint (RFC 7009): 200 for an authenticated client, whatever the token. */
+enum rs_err sbx_oauth_revoke(struct sbx_ctx *ctx, int provider, const struct sbx_req *req,
+                             struct sbx_resp *resp) RS_MUST_CHECK;
+/* NULL when token is a live access token of provider, else why not (for the 401 it causes). */
+const char *sbx_oauth_check_access(const struct sbx_ctx *ctx, int provider, const char *token,
+                                   int64_t now_us);
+/*
+ * Issues an authorization code for a validated authorize request into out
+ * (SBX_OAUTH_TOKEN_LEN bytes). Every string must fit its sbx_oauth_code field.
+ */
+void sbx_oauth_code_issue(struct sbx_oauth *o, int provider, const char *client_id,
+                          const char *redirect_uri, const char *challenge, const char *scope,
+                          int64_t now_us, char *out);
+/* Control: every access token of provider (-1: all) expires at now_us. */
+void sbx_oauth_expire_all(struct sbx_oauth *o, int provider, int64_t now_us);
+/* Control: every code, access and refresh token of provider (-1: all) dies. */
+void sbx_oauth_revoke_all(struct sbx_oauth *o, int provider);
+/* Control: {"providers": {slug: {access_token_ttl_s, live_access_tokens, live_refresh_tokens}}}. */
+void sbx_oauth_render(const struct sbx_ctx *ctx, int64_t now_us, struct sbx_json *js);
+/* Copies at most size-1 bytes of src (NULL: "") into dst and terminates it. */
+void sbx_oauth_copy(char *dst, size_t size, const char *src);
+
+/* ---------------------------------------------------------------- sbx_authorize.c */
+
+/*
+ * The authorize endpoint: GET shows a consent page (app, scopes, Approve/Deny buttons posting
+ * back to the same URL); POST with decision=approve|deny redirects to redirect_uri with a code
+ * or error=access_denied, and the state. Requests whose client_id or redirect_uri is invalid
+ * get an HTML error page, never a redirect; other errors are redirected as RFC 6749 §4.1.2.1.
+ */
+enum rs_err sbx_authorize_handle(struct sbx_ctx *ctx, int provider, const char *provider_name,
+                                 const struct sbx_req *req, struct sbx_resp *resp) RS_MUST_CHECK;
+
 /* ---------------------------------------------------------------- sbx_reqlog.c */
 
 /* Records a received request; returns its id for sbx_reqlog_status (RS_ERR_NOMEM: not kept). */
@@ -433,6 +553,8 @@ uint64_t sbx_reqlog_add(struct sbx_reqlog *log, int64_t time_us, int provider,
                         enum sbx_method method, const char *uri);
 /* Sets the status of entry id, if it is still kept. */
 void sbx_reqlog_status(struct sbx_reqlog *log, uint64_t id, int status);
+/* Attaches what an OAuth call carried to entry id (ignored when id is no longer kept). */
+void sbx_reqlog_oauth(struct sbx_reqlog *log, uint64_t id, const struct sbx_reqlog_oauth *note);
 void sbx_reqlog_clear(struct sbx_reqlog *log);
 void sbx_reqlog_free(struct sbx_reqlog *log);
 void sbx_reqlog_render(const struct sbx_reqlog *log, struct sbx_json *js);

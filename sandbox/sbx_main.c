@@ -1,6 +1,7 @@
 /*
- * roster-sandbox: emulates the providers' HTTP APIs (BambooHR, Personio, HiBob) over a
- * deterministic synthetic company, for the demo, the end-to-end tests and the benchmarks.
+ * roster-sandbox: emulates the providers' HTTP APIs (BambooHR, Personio, HiBob, Factorial, and the
+ * OAuth servers of BambooHR and Factorial) over a deterministic synthetic company, for the demo,
+ * the end-to-end tests and the benchmarks.
  */
 #include "sbx_int.h"
 
@@ -33,8 +34,9 @@ static const char usage[] =
     "  --rate-limits on|off  enforce the providers' documented rate limits (default off)\n"
     "  --log-level LEVEL     debug, info, warn or error (default info)\n"
     "\n"
-    "APIs: http://HOST:PORT/bamboohr, /personio, /hibob (secret credential: \"sandbox\");\n"
-    "control API: http://HOST:PORT/_control (see sandbox/README.md).\n";
+    "APIs: http://HOST:PORT/bamboohr, /personio, /hibob, /factorial (secret credential:\n"
+    "\"sandbox\", also as OAuth client secret); control API: http://HOST:PORT/_control\n"
+    "(see sandbox/README.md).\n";
 
 /* "--name value" or "--name=value"; advances *i past what it used. NULL when not this option. */
 static const char *option_value(int argc, char **argv, int *i, const char *name)

@@ -72,6 +72,48 @@ void sbx_reqlog_status(struct sbx_reqlog *log, uint64_t id, int status)
         e->status = status;
 }
 
+void sbx_reqlog_oauth(struct sbx_reqlog *log, uint64_t id, const struct sbx_reqlog_oauth *note)
+{
+    struct sbx_reqlog_oauth *dst;
+
+    if (!slot(log, id))
+        return;
+    if (!log->oauth)
+        log->oauth = calloc(SBX_REQLOG_OAUTH_MAX, sizeof(*log->oauth));
+    if (!log->oauth)
+        return; /* the note is a test aid: losing it under memory pressure is fine */
+    dst = &log->oauth[id % SBX_REQLOG_OAUTH_MAX];
+    *dst = *note;
+    dst->id = id;
+    dst->set = true;
+}
+
+/* The note of entry id, or NULL (none, or overwritten by a later OAuth call). */
+static const struct sbx_reqlog_oauth *note_of(const struct sbx_reqlog *log, uint64_t id)
+{
+    const struct sbx_reqlog_oauth *n;
+
+    if (!log->oauth)
+        return NULL;
+    n = &log->oauth[id % SBX_REQLOG_OAUTH_MAX];
+    return n->set && n->id == id ? n : NULL;
+}
+
+static void render_note(struct sbx_json *js, const struct sbx_reqlog_oauth *n)
+{
+    sbx_json_obj(js, "oauth");
+    sbx_json_str(js, "endpoint", n->endpoint);
+    sbx_json_opt(js, "grant_type", n->grant_type);
+    sbx_json_opt(js, "client_id", n->client_id);
+    sbx_json_opt(js, "client_auth", n->client_auth);
+    sbx_json_opt(js, "redirect_uri", n->redirect_uri);
+    sbx_json_opt(js, "code_verifier", n->code_verifier);
+    sbx_json_opt(js, "scope", n->scope);
+    sbx_json_opt(js, "decision", n->decision);
+    sbx_json_opt(js, "error", n->error);
+    sbx_json_end(js);
+}
+
 void sbx_reqlog_clear(struct sbx_reqlog *log)
 {
     log->len = 0;
@@ -81,15 +123,19 @@ void sbx_reqlog_clear(struct sbx_reqlog *log)
 void sbx_reqlog_free(struct sbx_reqlog *log)
 {
     free(log->entries);
+    free(log->oauth);
     memset(log, 0, sizeof(*log));
 }
 
 void sbx_reqlog_render(const struct sbx_reqlog *log, struct sbx_json *js)
 {
+    uint64_t oldest = log->total - log->len;
+
     sbx_json_arr(js, "requests");
     for (size_t i = 0; i < log->len; i++) {
         const struct sbx_reqlog_entry *e = &log->entries[(log->head + i) % log->cap];
         const struct sbx_provider *prov = sbx_server_provider(e->provider);
+        const struct sbx_reqlog_oauth *note = note_of(log, oldest + i);
 
         sbx_json_obj(js, NULL);
         sbx_json_int(js, "time_us", e->time_us);
@@ -97,6 +143,8 @@ void sbx_reqlog_render(const struct sbx_reqlog *log, struct sbx_json *js)
         sbx_json_str(js, "method", sbx_reqlog_method_name(e->method));
         sbx_json_str(js, "path", e->uri);
         sbx_json_int(js, "status", e->status);
+        if (note)
+            render_note(js, note);
         sbx_json_end(js);
     }
     sbx_json_end(js);

@@ -32,6 +32,7 @@ static const struct sbx_provider *const providers[SBX_PROV_COUNT] = {
     &sbx_bamboohr_provider,
     &sbx_personio_provider,
     &sbx_hibob_provider,
+    &sbx_factorial_provider,
 };
 
 void sbx_server_ctx_init(struct sbx_ctx *ctx, struct sbx_company *company_owned,
@@ -41,6 +42,7 @@ void sbx_server_ctx_init(struct sbx_ctx *ctx, struct sbx_company *company_owned,
     ctx->company = company_owned;
     ctx->token_ttl_s = token_ttl_s;
     ctx->rate_limits = rate_limits;
+    sbx_oauth_reset(&ctx->oauth);
 }
 
 void sbx_server_ctx_cleanup(struct sbx_ctx *ctx)
@@ -185,6 +187,7 @@ static enum rs_err build_req(struct evhttp_request *ev, struct sbx_req *req, cha
     snprintf(base, baselen, "http://%s%.*s", host ? host : "localhost", (int)prefix_len, uri_copy);
     req->base = base;
     req->authorization = evhttp_find_header(in, "Authorization");
+    req->api_key = evhttp_find_header(in, "x-api-key");
     req->content_type = evhttp_find_header(in, "Content-Type");
     req->body_len = evbuffer_get_length(body);
     req->body = req->body_len ? (const char *)evbuffer_pullup(body, -1) : NULL;
@@ -230,6 +233,8 @@ static void finish(struct server *srv, struct evhttp_request *ev, int provider,
     snprintf(copy, sizeof(copy), "%s", uri);
     if (req)
         err = build_req(ev, req, copy, prefix, base, sizeof(base));
+    if (req)
+        req->log_id = log_id;
     if (err == RS_OK)
         err = provider < 0 ? sbx_control_handle(srv->ctx, req, &resp)
                            : sbx_server_respond(srv->ctx, provider, fault, req, &resp);
@@ -323,7 +328,8 @@ static void on_request(struct evhttp_request *ev, void *arg)
         return;
     }
     if (provider < 0) {
-        reply_text(ev, 404, "no such provider: use /bamboohr, /personio, /hibob or /_control\n");
+        reply_text(ev, 404,
+                   "no such provider: use /bamboohr, /personio, /hibob, /factorial or /_control\n");
         return;
     }
     log_id = sbx_reqlog_add(&srv->ctx->reqlog, rs_time_now_us(), provider, method_of(ev), uri);

@@ -4,7 +4,9 @@
  * which credential fields its connect form asks for, and two pure functions the sync engine
  * drives: next_request (what to fetch next) and parse_response (a page → normalized records
  * and a continuation). Adapters do no I/O and keep no global state: everything a sync needs
- * to continue lives in struct prov_sync, which the engine owns.
+ * to continue lives in struct prov_sync, which the engine owns. A provider that can be
+ * connected by OAuth2 authorization code also describes its authorization server
+ * (struct prov_oauth) for the link flow, which runs it; adapters only send its access tokens.
  */
 #ifndef ROSTER_PROV_H
 #define ROSTER_PROV_H
@@ -70,7 +72,10 @@ struct prov_sync {
     int64_t now_us;            /* wall clock at the start of this step (the engine sets it) */
     json_t *state;             /* the adapter's continuation; starts as an empty object */
     json_t *token;             /* cached access token object, or NULL; the engine persists it
-                                  sealed across syncs (client-credentials / OAuth providers) */
+                                  sealed across syncs (client-credentials / OAuth providers).
+                                  An OAuth connection's is {"access_token", "refresh_token",
+                                  "expires_at_us", "scope"}, kept fresh by the link flow; the
+                                  engine adds "invalid": true after a 401 */
 };
 
 /* Where parse_response delivers what it read. */
@@ -80,6 +85,35 @@ struct prov_sink {
     /* A provider record that could not be mapped: skipped and counted, never fatal. */
     void (*skipped)(void *arg, enum rs_model_kind kind, const char *why);
     void *arg;
+};
+
+/* The endpoints of a provider's OAuth2 authorization server. */
+enum prov_oauth_endpoint { PROV_OAUTH_AUTHORIZE, PROV_OAUTH_TOKEN, PROV_OAUTH_REVOKE };
+
+/*
+ * How a provider is connected by OAuth2 authorization code with PKCE (S256). The link flow
+ * asks the end user for `fields` first (BambooHR: the company subdomain, which is part of
+ * every URL), keeps them as the connection's credentials object (check them with
+ * prov_check_oauth_credentials), redirects to the authorize endpoint with `scopes`, trades the
+ * code at the token endpoint and refreshes from there. Adapters never call these endpoints:
+ * they send the access token of prov_sync.token as a bearer (PROV_REQ_AUTH_BEARER) and fail
+ * with RS_ERR_AUTH when it is missing, expired or flagged invalid.
+ */
+struct prov_oauth {
+    const struct prov_field *fields; /* asked before the redirect (BambooHR: subdomain); kept
+                                        in the credentials object */
+    size_t nfields;
+    const char *scopes;     /* space-separated, sent on authorize */
+    bool client_auth_basic; /* token endpoint: HTTP Basic (else client_id/secret in body) */
+    /*
+     * URL of an endpoint for these pre-authorize fields (base_url, when non-NULL and
+     * non-empty, replaces the documented origin as in prov_request_url: the sandbox's
+     * "http://127.0.0.1:8090/factorial" gives ".../factorial/oauth/token"). RS_ERR_INVALID
+     * (fields missing or malformed) / RS_ERR_TOOBIG with detail in eb, never a secret.
+     */
+    enum rs_err (*endpoint)(const json_t *fields, const char *base_url,
+                            enum prov_oauth_endpoint which, char *out, size_t outlen,
+                            struct rs_errbuf *eb);
 };
 
 struct prov_ops {
@@ -110,6 +144,9 @@ struct prov_ops {
      */
     enum rs_err (*parse_response)(struct prov_sync *sync, const struct prov_response *resp,
                                   const struct prov_sink *sink, struct rs_errbuf *eb);
+    /* OAuth2 authorization code connection, or NULL when the provider offers none. An adapter
+       whose `auth` is not PROV_AUTH_OAUTH2_CODE may still have one: a second way to connect. */
+    const struct prov_oauth *oauth;
 };
 
 /*
@@ -137,5 +174,13 @@ const struct prov_ops *const *prov_list(size_t *n);
  */
 enum rs_err prov_check_credentials(const struct prov_ops *ops, const json_t *credentials,
                                    struct rs_errbuf *eb) RS_MUST_CHECK;
+
+/*
+ * The same check for a connection made by OAuth: the credentials object holds exactly the
+ * fields of ops->oauth (an empty object when it has none). RS_ERR_INVALID also when the
+ * provider has no OAuth connection.
+ */
+enum rs_err prov_check_oauth_credentials(const struct prov_ops *ops, const json_t *credentials,
+                                         struct rs_errbuf *eb) RS_MUST_CHECK;
 
 #endif

@@ -76,6 +76,16 @@ static bool add_header(struct rt_resp *out, const char *name, const char *value)
     return true;
 }
 
+/* True when the extra headers name a Content-Type of their own. */
+static bool names_content_type(const char *const *headers)
+{
+    for (const char *const *h = headers; h && *h; h++) {
+        if (strncasecmp(*h, "Content-Type:", 13) == 0)
+            return true;
+    }
+    return false;
+}
+
 static bool build_headers(const struct rt_req *req, struct rt_resp *out)
 {
     bool ok = true;
@@ -84,7 +94,7 @@ static bool build_headers(const struct rt_req *req, struct rt_resp *out)
         ok = add_header(out, "Authorization: Bearer ", req->api_key);
     if (ok && req->account_token)
         ok = add_header(out, "X-Account-Token: ", req->account_token);
-    if (ok && req->body)
+    if (ok && req->body && !names_content_type(req->headers))
         ok = add_header(out, "Content-Type: ", "application/json");
     for (const char *const *h = req->headers; ok && h && *h; h++)
         ok = add_header(out, *h, "");

@@ -124,6 +124,7 @@ static int teardown(void **state)
 
     prov_request_cleanup(&f->req);
     json_decref(f->credentials);
+    json_decref(f->sync.token);
     json_decref(f->sync.state);
     json_decref(f->cap.records);
     json_decref(f->cap.skipped);
@@ -650,6 +651,86 @@ static void test_rehire(void **state)
     assert_field(find(&f->cap, RS_MODEL_EMPLOYEE, "7"), "employment_status", "INACTIVE");
 }
 
+/* ---- the OAuth way to connect: subdomain only, the link flow's access token as a bearer */
+
+static void test_oauth_declaration(void **state)
+{
+    struct fixture *f = *state;
+    const struct prov_oauth *o = f->ops->oauth;
+    json_t *pre = json_pack("{s:s}", "subdomain", "acme");
+    json_t *bad = json_pack("{s:s}", "subdomain", "evil.example/x");
+    struct rs_errbuf eb;
+    char url[256];
+
+    assert_non_null(o);
+    assert_int_equal(o->nfields, 1);
+    assert_string_equal(o->fields[0].name, "subdomain");
+    assert_non_null(o->scopes);
+    assert_false(o->client_auth_basic);
+    assert_int_equal(o->endpoint(pre, NULL, PROV_OAUTH_AUTHORIZE, url, sizeof(url), &eb), RS_OK);
+    assert_string_equal(url, "https://acme.bamboohr.com/authorize.php");
+    assert_int_equal(o->endpoint(pre, NULL, PROV_OAUTH_TOKEN, url, sizeof(url), &eb), RS_OK);
+    assert_string_equal(url, "https://acme.bamboohr.com/token.php?request=token");
+    assert_int_equal(o->endpoint(pre, NULL, PROV_OAUTH_REVOKE, url, sizeof(url), &eb), RS_OK);
+    assert_string_equal(url, "https://acme.bamboohr.com/token.php?request=revoke");
+    assert_int_equal(
+        o->endpoint(pre, "http://127.0.0.1:8090/bamboohr", PROV_OAUTH_TOKEN, url, sizeof(url), &eb),
+        RS_OK);
+    assert_string_equal(url, "http://127.0.0.1:8090/bamboohr/token.php?request=token");
+    assert_int_equal(o->endpoint(bad, NULL, PROV_OAUTH_AUTHORIZE, url, sizeof(url), &eb),
+                     RS_ERR_INVALID);
+    assert_int_equal(o->endpoint(f->sync.state, NULL, PROV_OAUTH_AUTHORIZE, url, sizeof(url), &eb),
+                     RS_ERR_INVALID);
+    /* an OAuth connection keeps the subdomain only; an API-key one still needs the key */
+    assert_int_equal(prov_check_oauth_credentials(f->ops, pre, &eb), RS_OK);
+    assert_int_equal(prov_check_oauth_credentials(f->ops, f->credentials, &eb), RS_ERR_INVALID);
+    assert_int_equal(prov_check_oauth_credentials(f->ops, bad, &eb), RS_ERR_INVALID);
+    assert_int_equal(prov_check_credentials(f->ops, pre, &eb), RS_ERR_INVALID);
+    assert_int_equal(prov_check_credentials(f->ops, f->credentials, &eb), RS_OK);
+    json_decref(pre);
+    json_decref(bad);
+}
+
+static void test_oauth_bearer(void **state)
+{
+    struct fixture *f = *state;
+    bool done;
+    const json_t *rec;
+
+    json_object_del(f->credentials, "api_key");
+    f->sync.token = json_pack("{s:s, s:s, s:I, s:s}", "access_token", "bamboohr-at-1",
+                              "refresh_token", "bamboohr-rt-1", "expires_at_us",
+                              (json_int_t)(f->sync.now_us + 3600000000), "scope", "field");
+    assert_int_equal(next(f, &done), RS_OK);
+    assert_string_equal(f->req.url, "https://acme.bamboohr.com/api/v1/meta/lists");
+    assert_int_equal(f->req.auth, PROV_REQ_AUTH_BEARER);
+    assert_string_equal(f->req.secret, "bamboohr-at-1");
+    assert_string_equal(f->req.user, "");
+    /* the rest of the sync is the API key's, record for record */
+    assert_int_equal(parse_fixture(f, "meta_lists.json"), RS_OK);
+    assert_int_equal(next(f, &done), RS_OK);
+    assert_int_equal(f->req.auth, PROV_REQ_AUTH_BEARER);
+    assert_string_equal(f->req.method, "POST");
+    assert_int_equal(parse_fixture(f, "dataset_page1.json"), RS_OK);
+    rec = find(&f->cap, RS_MODEL_COMPANY, "company");
+    assert_field(rec, "display_name", "acme");
+    assert_true(count(&f->cap, RS_MODEL_EMPLOYEE) > 0);
+    /* no usable token: an auth error, never a refresh attempt */
+    json_object_set_new(f->sync.token, "invalid", json_true());
+    assert_int_equal(next(f, &done), RS_ERR_AUTH);
+    json_object_del(f->sync.token, "invalid");
+    json_object_set_new(f->sync.token, "expires_at_us", json_integer(f->sync.now_us - 1));
+    assert_int_equal(next(f, &done), RS_ERR_AUTH);
+    /* an API key, when there is one, is what is sent */
+    json_object_set_new(f->credentials, "api_key", json_string("k3y-0123456789"));
+    assert_int_equal(next(f, &done), RS_OK);
+    assert_int_equal(f->req.auth, PROV_REQ_AUTH_BASIC);
+    json_object_del(f->credentials, "api_key");
+    json_decref(f->sync.token);
+    f->sync.token = NULL;
+    assert_int_equal(next(f, &done), RS_ERR_AUTH);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -671,6 +752,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_option_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rehire, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_oauth_declaration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_oauth_bearer, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
