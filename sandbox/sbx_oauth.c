@@ -18,7 +18,16 @@
 
 void sbx_oauth_copy(char *dst, size_t size, const char *src)
 {
-    snprintf(dst, size, "%s", src ? src : "");
+    /* cutting is meant here (callers bound what they keep), so no snprintf to warn about it */
+    size_t n = src ? strlen(src) : 0;
+
+    if (size == 0)
+        return;
+    if (n >= size)
+        n = size - 1;
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
 }
 
 void sbx_oauth_reset(struct sbx_oauth *o)
