@@ -160,7 +160,7 @@ static const char *query_value(const char *location, const char *key, char *out,
 static void authorize(const char *slug, const struct pkce *p, const char *decision, char *out,
                       size_t len)
 {
-    char url[1024], params[1024], body[1200], location[1600], state[64];
+    char url[2304], params[1024], body[1200], location[1600], state[64];
     struct rt_resp resp;
 
     endpoint(slug, PROV_OAUTH_AUTHORIZE, url, 256);
