@@ -136,6 +136,10 @@ enum rs_err gw_auth(struct gw_req *req, enum gw_auth_level level) RS_MUST_CHECK;
 /* gw_metrics.c */
 void gw_metrics_observe(size_t route_index, int status, int64_t duration_us);
 void gw_metrics_render(struct rs_buf *out);
+/* A sync's outcome (sync_run.c), with the rows it wrote across models when applied. */
+enum gw_sync_outcome { GW_SYNC_DONE, GW_SYNC_PAUSED, GW_SYNC_FAILED, GW_SYNC_OUTCOMES };
+void gw_metrics_sync(enum gw_sync_outcome outcome, int64_t duration_us, size_t inserted,
+                     size_t updated, size_t deleted);
 
 /* gw_health.c */
 void gw_handle_healthz(struct gw_req *req);

@@ -1,6 +1,7 @@
 /*
- * Prometheus metrics: requests by route and status, a latency histogram per route, and
- * database errors. Lock-free: relaxed atomic counters that every worker bumps.
+ * Prometheus metrics: requests by route and status, a latency histogram per route, syncs by
+ * outcome with their duration and rows written, and database errors. Lock-free: relaxed
+ * atomic counters that every worker bumps.
  */
 #include "gw_int.h"
 
@@ -18,6 +19,51 @@ static const int64_t bucket_us[] = {1000,   2500,   5000,   10000,   25000,  500
 static atomic_uint_fast64_t requests[MAX_ROUTES][NSTATUS];
 static atomic_uint_fast64_t latency[MAX_ROUTES][NBUCKETS + 1]; /* last: +Inf */
 static atomic_uint_fast64_t latency_sum_us[MAX_ROUTES];
+
+static const char *const sync_outcomes[GW_SYNC_OUTCOMES] = {"done", "paused", "failed"};
+static atomic_uint_fast64_t syncs[GW_SYNC_OUTCOMES];
+static atomic_uint_fast64_t sync_seconds_us[GW_SYNC_OUTCOMES];
+static atomic_uint_fast64_t sync_rows[3]; /* inserted, updated, deleted */
+
+void gw_metrics_sync(enum gw_sync_outcome outcome, int64_t duration_us, size_t inserted,
+                     size_t updated, size_t deleted)
+{
+    if ((unsigned)outcome >= GW_SYNC_OUTCOMES)
+        return;
+    atomic_fetch_add_explicit(&syncs[outcome], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&sync_seconds_us[outcome],
+                              (uint64_t)(duration_us > 0 ? duration_us : 0), memory_order_relaxed);
+    atomic_fetch_add_explicit(&sync_rows[0], inserted, memory_order_relaxed);
+    atomic_fetch_add_explicit(&sync_rows[1], updated, memory_order_relaxed);
+    atomic_fetch_add_explicit(&sync_rows[2], deleted, memory_order_relaxed);
+}
+
+static enum rs_err render_syncs(struct rs_buf *out)
+{
+    static const char *const ops[3] = {"inserted", "updated", "deleted"};
+    enum rs_err err =
+        rs_buf_append_str(out, "# HELP roster_syncs_total Syncs this process ran to an outcome.\n"
+                               "# TYPE roster_syncs_total counter\n");
+
+    for (int i = 0; i < GW_SYNC_OUTCOMES && err == RS_OK; i++)
+        err = rs_buf_appendf(out, "roster_syncs_total{outcome=\"%s\"} %" PRIu64 "\n",
+                             sync_outcomes[i], (uint64_t)atomic_load(&syncs[i]));
+    if (err == RS_OK)
+        err = rs_buf_append_str(out, "# HELP roster_sync_duration_seconds_total Time from a "
+                                     "sync's start to its outcome, summed by outcome.\n"
+                                     "# TYPE roster_sync_duration_seconds_total counter\n");
+    for (int i = 0; i < GW_SYNC_OUTCOMES && err == RS_OK; i++)
+        err = rs_buf_appendf(out, "roster_sync_duration_seconds_total{outcome=\"%s\"} %.3f\n",
+                             sync_outcomes[i], (double)atomic_load(&sync_seconds_us[i]) / 1e6);
+    if (err == RS_OK)
+        err = rs_buf_append_str(out, "# HELP roster_sync_rows_total Rows of the normalized "
+                                     "model that applied syncs wrote, by operation.\n"
+                                     "# TYPE roster_sync_rows_total counter\n");
+    for (int i = 0; i < 3 && err == RS_OK; i++)
+        err = rs_buf_appendf(out, "roster_sync_rows_total{op=\"%s\"} %" PRIu64 "\n", ops[i],
+                             (uint64_t)atomic_load(&sync_rows[i]));
+    return err;
+}
 
 void gw_metrics_observe(size_t route_index, int status, int64_t duration_us)
 {
@@ -117,6 +163,8 @@ void gw_metrics_render(struct rs_buf *out)
             continue;
         err = render_histogram(out, r);
     }
+    if (err == RS_OK)
+        err = render_syncs(out);
     if (err == RS_OK)
         err = rs_buf_appendf(out,
                              "# HELP roster_db_errors_total Failed database statements.\n"

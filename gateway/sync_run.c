@@ -38,6 +38,7 @@ struct run {
     struct rs_store_stats stats[RS_MODEL_COUNT];
     size_t skipped[RS_MODEL_COUNT];
     int pages, requests;
+    int64_t started_us; /* monotonic */
     struct rs_throttle throttle;
     struct rs_errbuf eb;
     char reason[300];
@@ -344,7 +345,8 @@ static enum rs_err exec(struct run *r, const char *sql, int n, const char *const
 }
 
 #define SQL_FINISH                                                                                 \
-    "UPDATE syncs SET status = $3, reason = $4, stats = $5::jsonb, finished_at = now(), "          \
+    "UPDATE syncs SET status = $3, reason = $4, stats = $5::jsonb, finished_at = "                 \
+    "clock_timestamp(), "                                                                          \
     "kind = CASE WHEN $6::boolean THEN 'FULL' ELSE 'INCREMENTAL' END, stage_id = $7::uuid, "       \
     "lease_owner = NULL, lease_expires_at = NULL WHERE linked_account_id = $1::uuid AND "          \
     "id = $2::uuid AND status = 'SYNCING' AND lease_owner = $8"
@@ -415,6 +417,19 @@ static enum rs_err guard(struct run *r, bool *tripped)
     "status = 'SYNCING' AND lease_owner = $3 FOR UPDATE"
 
 /* In one transaction: guard, then apply and mark DONE, or hold as PAUSED. */
+/* The run's outcome in the process's metrics (gw_metrics.c). */
+static void count_outcome(const struct run *r, enum gw_sync_outcome outcome)
+{
+    size_t written[3] = {0, 0, 0};
+
+    for (int k = 0; outcome == GW_SYNC_DONE && k < RS_MODEL_COUNT; k++) {
+        written[0] += r->stats[k].inserted;
+        written[1] += r->stats[k].updated;
+        written[2] += r->stats[k].deleted;
+    }
+    gw_metrics_sync(outcome, rs_time_mono_us() - r->started_us, written[0], written[1], written[2]);
+}
+
 static enum rs_err finish_done(struct run *r)
 {
     const char *params[3] = {r->job->account_text, r->job->id_text, r->runner->owner};
@@ -444,6 +459,8 @@ static enum rs_err finish_done(struct run *r)
         err = rs_db_command(r->runner->db, "COMMIT");
     if (err != RS_OK && rs_db_command(r->runner->db, "ROLLBACK") != RS_OK)
         rs_log(RS_LOG_WARN, "rollback failed", NULL);
+    if (err == RS_OK)
+        count_outcome(r, tripped ? GW_SYNC_PAUSED : GW_SYNC_DONE);
     if (err == RS_OK)
         rs_log(RS_LOG_INFO, tripped ? "sync paused" : "sync done",
                "sync=%s full=%d pages=%d employees_inserted=%zu updated=%zu unchanged=%zu "
@@ -479,6 +496,7 @@ static enum rs_err finish_failed(struct run *r, enum rs_err cause)
         err = rs_db_command(r->runner->db, "COMMIT");
     if (err != RS_OK && rs_db_command(r->runner->db, "ROLLBACK") != RS_OK)
         rs_log(RS_LOG_WARN, "rollback failed", NULL);
+    count_outcome(r, GW_SYNC_FAILED);
     rs_log(RS_LOG_WARN, "sync failed", "sync=%s error=%s reason=\"%s\"", r->job->id_text,
            rs_err_name(cause), reason);
     return err;
@@ -557,6 +575,7 @@ enum rs_err sync_run(struct sync_runner *runner, const struct sync_job *job)
     memset(&r, 0, sizeof(r));
     r.runner = runner;
     r.job = job;
+    r.started_us = rs_time_mono_us();
     rs_log_set_context(NULL, job->account_text);
     rs_log(RS_LOG_INFO, "sync started", "sync=%s trigger=%s attempt=%d", job->id_text, job->trigger,
            job->attempts);
@@ -589,7 +608,8 @@ enum rs_err sync_run(struct sync_runner *runner, const struct sync_job *job)
     "linked_account_id = $1::uuid AND id = $2::uuid AND status = 'PAUSED' FOR UPDATE"
 /* an approval merges what applying did into each model's counts ($4; NULL: discarded) */
 #define SQL_DECIDE                                                                                 \
-    "UPDATE syncs SET status = $3, finished_at = now(), reason = CASE WHEN $3 = 'DONE' THEN "      \
+    "UPDATE syncs SET status = $3, finished_at = clock_timestamp(), reason = CASE WHEN $3 = "      \
+    "'DONE' THEN "                                                                                 \
     "'approved by an operator' ELSE 'discarded by an operator' END, stats = CASE WHEN $4::jsonb "  \
     "IS NULL THEN stats ELSE stats || (SELECT jsonb_object_agg(a.key, COALESCE(stats -> a.key, "   \
     "'{}'::jsonb) || a.value) FROM jsonb_each($4::jsonb) a) END "                                  \

@@ -16,6 +16,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "rt_api.h"
+#include "rt_http.h"
 #include "rt_sync.h"
 
 #define EMPLOYEES 120
@@ -181,13 +183,39 @@ static void check_truth(const struct rt_sync_account *acct, const json_t *truth)
 
 /* ---- the first sync ----------------------------------------------------------------------- */
 
+/* The value of one sample line of rosterd's /metrics (0 when absent). */
+static double metric(const char *sample)
+{
+    char url[RT_API_URL_MAX];
+    struct rt_resp r = {0};
+    const char *line;
+    double value = 0;
+
+    rt_api_get(rt_api_url(url, env.rosterd, "/metrics"), NULL, NULL, &r);
+    rt_api_expect_status(&r, 200, "/metrics");
+    for (line = r.body; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        if (strncmp(line, sample, strlen(sample)) == 0 && line[strlen(sample)] == ' ') {
+            value = strtod(line + strlen(sample) + 1, NULL);
+            break;
+        }
+    }
+    rt_resp_cleanup(&r);
+    return value;
+}
+
 static void first_sync(const struct rt_sync_provider *prov)
 {
     struct rt_sync_account acct;
     json_t *truth, *initial = NULL;
+    double done_before = metric("roster_syncs_total{outcome=\"done\"}");
+    double inserted_before = metric("roster_sync_rows_total{op=\"inserted\"}");
 
     rt_sbx_reset(&env, EMPLOYEES, SEED);
     rt_sync_link(&env, prov, &acct, &initial);
+    /* the sync shows in the process's metrics (its rows: employees, employments and more) */
+    assert_true(metric("roster_syncs_total{outcome=\"done\"}") >= done_before + 1);
+    assert_true(metric("roster_sync_rows_total{op=\"inserted\"}") >=
+                inserted_before + 2 * EMPLOYEES);
     truth = rt_sbx_truth(&env);
     /* the company exercises what the comparison is for */
     assert_true(count_non_ascii(json_object_get(truth, "people")) >= 10);
