@@ -31,7 +31,10 @@
 struct gw_app {
     const struct rs_config *cfg;
     struct rs_vault *vault;
-    uint8_t cursor_key[RS_CURSOR_KEY_LEN];
+    uint8_t cursor_key[RS_CURSOR_KEY_LEN]; /* signs new cursors (from the current master key) */
+    /* from retired master keys: cursors issued before a key rotation still decode */
+    uint8_t retired_cursor_keys[RS_VAULT_MAX_KEYS - 1][RS_CURSOR_KEY_LEN];
+    size_t nretired_cursor_keys;
     struct gw_cache *cache; /* rendered pages; NULL when page_cache_bytes is 0 */
 };
 

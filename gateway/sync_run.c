@@ -10,10 +10,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include <sodium.h>
-
 #include "roster/prov.h"
 #include "roster/rs_log.h"
+#include "roster/rs_sealed.h"
 #include "roster/rs_store.h"
 #include "roster/rs_time.h"
 
@@ -54,25 +53,6 @@ static void run_cleanup(struct run *r)
     free(r->base_url);
 }
 
-/* Opens a sealed column (bytea hex text) of account with aad; NULL when empty or unreadable. */
-static json_t *open_sealed(struct run *r, const char *hex, const char *aad)
-{
-    size_t n = strlen(hex), len = 0;
-    unsigned char *bytes = NULL;
-    uint8_t *plain = NULL;
-    size_t plain_len = 0;
-    json_t *out = NULL;
-
-    if (n < 4 || strncmp(hex, "\\x", 2) != 0)
-        return NULL;
-    bytes = PQunescapeBytea((const unsigned char *)hex, &len);
-    if (bytes && rs_vault_open(r->runner->app->vault, aad, bytes, len, &plain, &plain_len) == RS_OK)
-        out = json_loadb((const char *)plain, plain_len, 0, NULL);
-    rs_vault_free_plain(plain);
-    PQfreemem(bytes);
-    return out;
-}
-
 #define SQL_ACCOUNT                                                                                \
     "SELECT integration, credentials, base_url, sync_scope::text, guard_max_share, "               \
     "guard_min_count, access_token, status, last_full_sync_at IS NULL OR last_full_sync_at < "     \
@@ -82,8 +62,9 @@ static json_t *open_sealed(struct run *r, const char *hex, const char *aad)
 
 static enum rs_err load_account(struct run *r)
 {
-    char every[16], token_aad[RS_UUID_STR_LEN + 8];
+    char every[16];
     const char *params[2] = {r->job->account_text, every};
+    struct rs_errbuf eb = {{0}, {0}};
     enum rs_err err;
     PGresult *res;
 
@@ -105,9 +86,10 @@ static enum rs_err load_account(struct run *r)
             rs_errbuf_set(&r->eb, RS_ERR_INTERNAL, "no sync adapter for %s", PQgetvalue(res, 0, 0));
         goto out;
     }
-    r->credentials = open_sealed(r, PQgetvalue(res, 0, 1), r->job->account_text);
-    if (!r->credentials) {
-        err = rs_errbuf_set(&r->eb, RS_ERR_CRYPTO, "stored credentials cannot be opened");
+    err = rs_sealed_open_json(r->runner->app->vault, RS_SEALED_CREDENTIALS, r->job->account_text,
+                              NULL, PQgetvalue(res, 0, 1), &r->credentials, &r->eb);
+    if (err != RS_OK) {
+        err = RS_ERR_CRYPTO; /* an operator's key problem, not the customer's: no relink */
         goto out;
     }
     if (!PQgetisnull(res, 0, 2) && !(r->base_url = strdup(PQgetvalue(res, 0, 2)))) {
@@ -117,8 +99,10 @@ static enum rs_err load_account(struct run *r)
     r->scope = json_loads(PQgetvalue(res, 0, 3), 0, NULL);
     r->guard_share = strtod(PQgetvalue(res, 0, 4), NULL);
     r->guard_min = strtol(PQgetvalue(res, 0, 5), NULL, 10);
-    snprintf(token_aad, sizeof(token_aad), "%s/token", r->job->account_text);
-    r->ps.token = open_sealed(r, PQgetvalue(res, 0, 6), token_aad);
+    if (!PQgetisnull(res, 0, 6) &&
+        rs_sealed_open_json(r->runner->app->vault, RS_SEALED_ACCESS_TOKEN, r->job->account_text,
+                            NULL, PQgetvalue(res, 0, 6), &r->ps.token, &eb) != RS_OK)
+        rs_log(RS_LOG_WARN, "cached provider token dropped", "detail=\"%s\"", eb.msg);
     r->ps.full = r->job->full || strcmp(PQgetvalue(res, 0, 8), "t") == 0 ||
                  !(r->ops->caps & PROV_CAP_INCREMENTAL);
     r->ps.since_us = r->ps.full ? 0 : strtoll(PQgetvalue(res, 0, 9), NULL, 10);
@@ -488,32 +472,18 @@ static enum rs_err finish_failed(struct run *r, enum rs_err cause)
 /* Seals the adapter's token (or clears it) when the run changed it. */
 static void save_token(struct run *r)
 {
-    char aad[RS_UUID_STR_LEN + 8], *plain = NULL, *hex = NULL;
-    uint8_t *sealed = NULL;
-    size_t sealed_len = 0;
+    char *hex = NULL;
     const char *params[2] = {r->job->account_text, NULL};
 
     if (!r->token_changed)
         return;
-    snprintf(aad, sizeof(aad), "%s/token", r->job->account_text);
-    plain = r->ps.token ? json_dumps(r->ps.token, JSON_COMPACT) : NULL;
-    if (plain && rs_vault_seal(r->runner->app->vault, aad, (const uint8_t *)plain, strlen(plain),
-                               &sealed, &sealed_len) == RS_OK) {
-        hex = malloc(2 * sealed_len + 3);
-        if (hex) {
-            memcpy(hex, "\\x", 2);
-            sodium_bin2hex(hex + 2, 2 * sealed_len + 1, sealed, sealed_len);
-        }
-    }
+    if (r->ps.token && rs_sealed_seal_json(r->runner->app->vault, RS_SEALED_ACCESS_TOKEN,
+                                           r->job->account_text, NULL, r->ps.token, &hex) != RS_OK)
+        return; /* out of memory: the next sync asks for a token again */
     params[1] = hex;
     if (exec(r, "UPDATE linked_accounts SET access_token = $2::bytea WHERE id = $1::uuid", 2,
              params, false) != RS_OK)
         rs_log(RS_LOG_WARN, "cannot store the provider token", "account=%s", r->job->account_text);
-    if (plain) {
-        sodium_memzero(plain, strlen(plain));
-        free(plain);
-    }
-    free(sealed);
     free(hex);
 }
 
