@@ -250,4 +250,9 @@ void gw_handle_admin_account_list(struct gw_req *req);
 void gw_handle_admin_account_get(struct gw_req *req);
 void gw_handle_admin_account_delete(struct gw_req *req);
 
+/* gw_oauth.c: the admin API over the organization's OAuth clients, per integration. */
+void gw_handle_admin_oauth_client_put(struct gw_req *req);
+void gw_handle_admin_oauth_client_get(struct gw_req *req);
+void gw_handle_admin_oauth_client_delete(struct gw_req *req);
+
 #endif

@@ -82,6 +82,17 @@ struct prov_sink {
     void *arg;
 };
 
+enum prov_oauth_endpoint { PROV_OAUTH_AUTHORIZE, PROV_OAUTH_TOKEN, PROV_OAUTH_REVOKE };
+struct prov_oauth {
+    const struct prov_field *fields;
+    size_t nfields;
+    const char *scopes;
+    bool client_auth_basic;
+    enum rs_err (*endpoint)(const json_t *fields, const char *base_url,
+                            enum prov_oauth_endpoint which, char *out, size_t outlen,
+                            struct rs_errbuf *eb);
+};
+
 struct prov_ops {
     const char *slug;  /* "bamboohr": integration slug and sandbox path prefix */
     const char *name;  /* "BambooHR" */
@@ -110,6 +121,7 @@ struct prov_ops {
      */
     enum rs_err (*parse_response)(struct prov_sync *sync, const struct prov_response *resp,
                                   const struct prov_sink *sink, struct rs_errbuf *eb);
+    const struct prov_oauth *oauth; /* NULL = no OAuth */
 };
 
 /*
