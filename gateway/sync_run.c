@@ -10,6 +10,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sodium.h>
+
+#include "roster/lf_oauth.h"
 #include "roster/prov.h"
 #include "roster/rs_log.h"
 #include "roster/rs_sealed.h"
@@ -32,6 +35,7 @@ struct run {
     double guard_share;
     long guard_min;
     bool token_changed, token_retried;
+    bool oauth; /* OAuth tokens: lf_oauth_token_fresh is their only writer, not save_token */
     struct prov_sync ps;
     struct rs_store_batch *batch[RS_MODEL_COUNT];
     struct rs_store_stats stats[RS_MODEL_COUNT];
@@ -81,7 +85,8 @@ static enum rs_err load_account(struct run *r)
                             PQgetvalue(res, 0, 7));
         goto out;
     }
-    if (!(r->ops = prov_find(PQgetvalue(res, 0, 0))) || !r->ops->next_request) {
+    r->ops = (r->runner->find_adapter ? r->runner->find_adapter : prov_find)(PQgetvalue(res, 0, 0));
+    if (!r->ops || !r->ops->next_request) {
         err =
             rs_errbuf_set(&r->eb, RS_ERR_INTERNAL, "no sync adapter for %s", PQgetvalue(res, 0, 0));
         goto out;
@@ -189,15 +194,48 @@ static enum rs_err status_error(struct run *r, long status)
     return rs_errbuf_set(&r->eb, RS_ERR_UPSTREAM, "%s answered HTTP %ld", r->ops->name, status);
 }
 
-/* A provider token that got a 401 is marked invalid once, so the adapter fetches a new one. */
-static bool retry_with_new_token(struct run *r, long status)
+/*
+ * An OAuth account's token through the locked refresh: the stored one while it is valid and
+ * not `rejected` (the access token a provider just answered 401 to), else a refreshed one.
+ */
+static enum rs_err oauth_token(struct run *r, const char *rejected)
 {
-    if (status != 401 || !r->ps.token || r->token_retried)
-        return false;
+    struct lf_oauth_io io = {r->runner->db, r->runner->http, r->runner->app->vault};
+    json_t *token = NULL;
+    enum rs_err err = lf_oauth_token_fresh(&io, r->ops, r->job->account_text, rejected,
+                                           rs_time_now_us(), &token, &r->eb);
+
+    if (err != RS_OK)
+        return err;
+    json_decref(r->ps.token);
+    r->ps.token = token;
+    return RS_OK;
+}
+
+/*
+ * After a non-2xx answer: a 401 to a provider token is retried once with a new token (an
+ * OAuth account's refreshed, a client-credentials token marked invalid so that the adapter
+ * asks for another); anything else ends the sync (status_error).
+ */
+static enum rs_err after_refusal(struct run *r, long status)
+{
+    char rejected[LF_OAUTH_TOKEN_MAX + 1];
+    const char *access;
+    enum rs_err err;
+
+    if (status != 401 || r->token_retried || !(r->oauth || r->ps.token))
+        return status_error(r, status);
     r->token_retried = true;
-    r->token_changed = true;
-    json_object_set_new(r->ps.token, "invalid", json_true());
-    return true;
+    if (!r->oauth) {
+        r->token_changed = true;
+        json_object_set_new(r->ps.token, "invalid", json_true());
+        return RS_OK;
+    }
+    access = json_string_value(json_object_get(r->ps.token, "access_token"));
+    snprintf(rejected, sizeof(rejected), "%s", access ? access : "");
+    err = oauth_token(r, rejected[0] ? rejected : NULL);
+    sodium_memzero(rejected, sizeof(rejected));
+    return err;
 }
 
 static enum rs_err send_request(struct run *r, const struct prov_request *req,
@@ -240,7 +278,7 @@ static enum rs_err step(struct run *r, bool *done)
     if ((err = send_request(r, &req, &resp)) != RS_OK)
         goto out;
     if (resp.status < 200 || resp.status > 299) {
-        err = retry_with_new_token(r, resp.status) ? RS_OK : status_error(r, resp.status);
+        err = after_refusal(r, resp.status);
         goto out;
     }
     struct prov_response presp = {resp.status, resp.body.data ? resp.body.data : "", resp.body.len};
@@ -475,7 +513,7 @@ static void save_token(struct run *r)
     char *hex = NULL;
     const char *params[2] = {r->job->account_text, NULL};
 
-    if (!r->token_changed)
+    if (!r->token_changed || r->oauth)
         return;
     if (r->ps.token && rs_sealed_seal_json(r->runner->app->vault, RS_SEALED_ACCESS_TOKEN,
                                            r->job->account_text, NULL, r->ps.token, &hex) != RS_OK)
@@ -508,6 +546,9 @@ static enum rs_err prepare(struct run *r)
                              "gave up after %d attempts (each worker running it stopped)",
                              r->job->attempts - 1);
     if ((err = load_account(r)) != RS_OK)
+        return err;
+    r->oauth = lf_oauth_uses_oauth(r->ops, r->credentials);
+    if (r->oauth && (err = oauth_token(r, NULL)) != RS_OK)
         return err;
     r->ps.credentials = r->credentials;
     r->ps.base_url = r->base_url;
