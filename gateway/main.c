@@ -154,7 +154,8 @@ static void print_rotate_failure(void *arg, const struct rs_sealed_column *colum
     (void)column;
     (void)key1;
     (void)key2;
-    fprintf(stderr, "rotate-key: cannot open: %s\n", why); /* why names the row, never a secret */
+    /* part of the report on stdout: why names the row and the key id, never a secret */
+    printf("cannot open: %s\n", why);
 }
 
 static enum rs_err cmd_rotate_key(const struct rs_config *cfg, struct rs_errbuf *eb)
