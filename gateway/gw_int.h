@@ -250,7 +250,22 @@ void gw_handle_admin_account_list(struct gw_req *req);
 void gw_handle_admin_account_get(struct gw_req *req);
 void gw_handle_admin_account_delete(struct gw_req *req);
 
-/* gw_oauth.c: the admin API over the organization's OAuth clients, per integration. */
+/*
+ * gw_oauth.c: the admin API over the organization's OAuth clients, per integration. The
+ * gw_oauth_client_* functions need only req->db, app, org_text and eb (no socket), so
+ * integration tests call them with an adapter of their own; the handlers find the path's
+ * integration (404 unknown, 400 without OAuth) and reply.
+ */
+struct prov_ops;
+/* Creates or replaces from body (400 naming the member); renders the client (no secret). */
+enum rs_err gw_oauth_client_put(struct gw_req *req, const struct prov_ops *ops,
+                                const json_t *body, struct rs_buf *out,
+                                bool *created) RS_MUST_CHECK;
+/* Renders the organization's client of ops; RS_ERR_NOTFOUND when none. */
+enum rs_err gw_oauth_client_get(struct gw_req *req, const struct prov_ops *ops,
+                                struct rs_buf *out) RS_MUST_CHECK;
+/* Deletes it; RS_ERR_NOTFOUND when none. */
+enum rs_err gw_oauth_client_delete(struct gw_req *req, const struct prov_ops *ops) RS_MUST_CHECK;
 void gw_handle_admin_oauth_client_put(struct gw_req *req);
 void gw_handle_admin_oauth_client_get(struct gw_req *req);
 void gw_handle_admin_oauth_client_delete(struct gw_req *req);

@@ -101,6 +101,15 @@ static enum rs_err read_client(struct gw_req *req, const json_t *body,
     return RS_OK;
 }
 
+/* Wipes the request's copy of the secret (jansson frees without wiping). */
+static void wipe_secret(json_t *body)
+{
+    json_t *secret = json_object_get(body, "client_secret");
+
+    if (json_is_string(secret))
+        sodium_memzero((char *)json_string_value(secret), json_string_length(secret));
+}
+
 /* Appends "key": value-or-null. */
 static enum rs_err append_text(struct rs_buf *out, const char *key, const char *value)
 {
@@ -150,34 +159,56 @@ static enum rs_err load_rendered(struct gw_req *req, const struct prov_ops *ops,
     return err;
 }
 
+enum rs_err gw_oauth_client_put(struct gw_req *req, const struct prov_ops *ops,
+                                const json_t *body, struct rs_buf *out, bool *created)
+{
+    struct lf_oauth_client client = {0};
+    enum rs_err err = read_client(req, body, &client);
+
+    if (err == RS_OK)
+        err = lf_oauth_client_save(req->db, req->app->vault, req->org_text, ops->slug, &client,
+                                   created, &req->eb);
+    if (err == RS_OK)
+        err = load_rendered(req, ops, out);
+    if (err == RS_OK)
+        rs_log(RS_LOG_INFO, *created ? "oauth client created" : "oauth client replaced",
+               "integration=%s org=%s", ops->slug, req->org_text);
+    return err;
+}
+
+enum rs_err gw_oauth_client_get(struct gw_req *req, const struct prov_ops *ops,
+                                struct rs_buf *out)
+{
+    return load_rendered(req, ops, out);
+}
+
+enum rs_err gw_oauth_client_delete(struct gw_req *req, const struct prov_ops *ops)
+{
+    enum rs_err err = lf_oauth_client_delete(req->db, req->org_text, ops->slug, &req->eb);
+
+    if (err == RS_OK)
+        rs_log(RS_LOG_INFO, "oauth client deleted", "integration=%s org=%s", ops->slug,
+               req->org_text);
+    return err;
+}
+
 void gw_handle_admin_oauth_client_put(struct gw_req *req)
 {
     const struct prov_ops *ops = NULL;
-    struct lf_oauth_client client = {0};
     json_t *body = NULL;
     bool created = false;
     struct rs_buf out;
     enum rs_err err;
 
     rs_buf_init(&out, 16384);
-    if ((err = path_integration(req, &ops)) != RS_OK || (err = gw_req_json_body(req, &body)) ||
-        (err = read_client(req, body, &client)))
-        goto out;
-    err = lf_oauth_client_save(req->db, req->app->vault, req->org_text, ops->slug, &client,
-                               &created, &req->eb);
-    if (err == RS_OK)
-        err = load_rendered(req, ops, &out);
-    if (err == RS_OK)
-        rs_log(RS_LOG_INFO, created ? "oauth client created" : "oauth client replaced",
-               "integration=%s org=%s", ops->slug, req->org_text);
-out:
+    if ((err = path_integration(req, &ops)) == RS_OK && (err = gw_req_json_body(req, &body)) == RS_OK)
+        err = gw_oauth_client_put(req, ops, body, &out, &created);
     if (err == RS_OK)
         gw_reply_json(req, created ? 201 : 200, &out);
     else
         gw_reply_error(req, err);
     rs_buf_cleanup(&out);
-    if (client.client_secret) /* wipe the request's copy of the secret */
-        sodium_memzero(client.client_secret, strlen(client.client_secret));
+    wipe_secret(body);
     json_decref(body);
 }
 
@@ -189,7 +220,7 @@ void gw_handle_admin_oauth_client_get(struct gw_req *req)
 
     rs_buf_init(&out, 16384);
     if ((err = path_integration(req, &ops)) == RS_OK)
-        err = load_rendered(req, ops, &out);
+        err = gw_oauth_client_get(req, ops, &out);
     if (err == RS_OK)
         gw_reply_json(req, 200, &out);
     else
@@ -203,12 +234,9 @@ void gw_handle_admin_oauth_client_delete(struct gw_req *req)
     enum rs_err err = path_integration(req, &ops);
 
     if (err == RS_OK)
-        err = lf_oauth_client_delete(req->db, req->org_text, ops->slug, &req->eb);
-    if (err == RS_OK) {
-        rs_log(RS_LOG_INFO, "oauth client deleted", "integration=%s org=%s", ops->slug,
-               req->org_text);
+        err = gw_oauth_client_delete(req, ops);
+    if (err == RS_OK)
         gw_reply_text(req, 204, "application/json", "", 0);
-    } else {
+    else
         gw_reply_error(req, err);
-    }
 }
