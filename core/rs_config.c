@@ -59,8 +59,8 @@ static const struct rs_config_setting rs_config_table[] = {
      FIELD(master_key), NULL,
      "base64 of 32 random bytes that seal stored credentials (`openssl rand -base64 32`); "
      "required to serve"},
-    {"master_keys_retired", RS_CONFIG_STRING, "", 0, 0, RS_CONFIG_SECRET, FIELD(master_keys_retired),
-     check_key_list,
+    {"master_keys_retired", RS_CONFIG_STRING, "", 0, 0, RS_CONFIG_SECRET,
+     FIELD(master_keys_retired), check_key_list,
      "comma-separated earlier master keys (base64 of 32 bytes each, at most 7) that still open "
      "what they sealed but never seal; set during a key rotation until `rosterd rotate-key` has "
      "re-sealed everything (see docs/operations.md)"},

@@ -22,8 +22,8 @@
 #define SQL_MAX             1024
 
 static const struct rs_sealed_column columns[RS_SEALED_COUNT] = {
-    {RS_SEALED_CREDENTIALS, "linked_accounts", "credentials", "id", NULL, "", "",
-     "linked account ", NULL, "credentials"},
+    {RS_SEALED_CREDENTIALS, "linked_accounts", "credentials", "id", NULL, "", "", "linked account ",
+     NULL, "credentials"},
     {RS_SEALED_ACCESS_TOKEN, "linked_accounts", "access_token", "id", NULL, "", "/token",
      "linked account ", NULL, "provider token"},
     {RS_SEALED_OAUTH_CLIENT_SECRET, "oauth_clients", "client_secret", "organization_id",
@@ -58,9 +58,8 @@ static const char *owner_text(const struct rs_sealed_column *col, const char *ke
     return out;
 }
 
-enum rs_err rs_sealed_seal(const struct rs_vault *vault, enum rs_sealed_kind kind,
-                           const char *key1, const char *key2, const void *plain, size_t n,
-                           char **hex_out)
+enum rs_err rs_sealed_seal(const struct rs_vault *vault, enum rs_sealed_kind kind, const char *key1,
+                           const char *key2, const void *plain, size_t n, char **hex_out)
 {
     char aad[RS_SEALED_AAD_MAX];
     uint8_t *sealed = NULL;
@@ -97,8 +96,7 @@ enum rs_err rs_sealed_seal_json(const struct rs_vault *vault, enum rs_sealed_kin
 
 /* Why sealed (n bytes) did not open for its row, as a sentence in eb. */
 static enum rs_err explain(const struct rs_vault *vault, const struct rs_sealed_column *col,
-                           const char *owner, const uint8_t *sealed, size_t n,
-                           struct rs_errbuf *eb)
+                           const char *owner, const uint8_t *sealed, size_t n, struct rs_errbuf *eb)
 {
     char key_id[17];
 
@@ -121,9 +119,9 @@ static enum rs_err explain(const struct rs_vault *vault, const struct rs_sealed_
                          col->what, owner, key_id);
 }
 
-enum rs_err rs_sealed_open(const struct rs_vault *vault, enum rs_sealed_kind kind,
-                           const char *key1, const char *key2, const char *hex, uint8_t **plain,
-                           size_t *len, struct rs_errbuf *eb)
+enum rs_err rs_sealed_open(const struct rs_vault *vault, enum rs_sealed_kind kind, const char *key1,
+                           const char *key2, const char *hex, uint8_t **plain, size_t *len,
+                           struct rs_errbuf *eb)
 {
     const struct rs_sealed_column *col = &columns[kind];
     char aad[RS_SEALED_AAD_MAX], owner[160];
@@ -149,8 +147,8 @@ enum rs_err rs_sealed_open(const struct rs_vault *vault, enum rs_sealed_kind kin
 }
 
 enum rs_err rs_sealed_open_json(const struct rs_vault *vault, enum rs_sealed_kind kind,
-                                const char *key1, const char *key2, const char *hex,
-                                json_t **out, struct rs_errbuf *eb)
+                                const char *key1, const char *key2, const char *hex, json_t **out,
+                                struct rs_errbuf *eb)
 {
     uint8_t *plain = NULL;
     size_t len = 0;
@@ -230,18 +228,19 @@ static void select_sql(const struct rotation *rot, const struct rs_sealed_column
                  col->key1, col->key1, rot->batch);
 }
 
-/* $1 new value, $2 key1, $3 the value read (the row is written only if it still holds it), $4 key2. */
+/* $1 new value, $2 key1, $3 the value read (the row is written only if it still holds it), $4 key2.
+ */
 static void update_sql(const struct rs_sealed_column *col, char *out)
 {
-    snprintf(out, SQL_MAX, "UPDATE %s SET %s = $1::bytea WHERE %s = $2::uuid AND %s = $3::bytea%s%s%s",
+    snprintf(out, SQL_MAX,
+             "UPDATE %s SET %s = $1::bytea WHERE %s = $2::uuid AND %s = $3::bytea%s%s%s",
              col->table, col->column, col->key1, col->column, col->key2 ? " AND " : "",
              col->key2 ? col->key2 : "", col->key2 ? " = $4" : "");
 }
 
 /* Opens one value with whichever key it names and writes it back sealed under the current key. */
 static enum rs_err reseal(struct rotation *rot, const struct rs_sealed_column *col,
-                          const char *update, const char *key1, const char *key2,
-                          const char *hex)
+                          const char *update, const char *key1, const char *key2, const char *hex)
 {
     struct rs_errbuf why = {{0}, {0}};
     uint8_t *plain = NULL;
@@ -294,7 +293,8 @@ static enum rs_err rotate_batch(struct rotation *rot, const struct rs_sealed_col
                      PQgetisnull(res, i, 1) ? NULL : PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
     if (err == RS_OK && rows > 0) {
         snprintf(last1, 64, "%s", PQgetvalue(res, rows - 1, 0));
-        snprintf(last2, 128, "%s", PQgetisnull(res, rows - 1, 1) ? "" : PQgetvalue(res, rows - 1, 1));
+        snprintf(last2, 128, "%s",
+                 PQgetisnull(res, rows - 1, 1) ? "" : PQgetvalue(res, rows - 1, 1));
         *start = false;
     }
     PQclear(res);

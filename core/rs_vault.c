@@ -141,8 +141,7 @@ out:
     return err;
 }
 
-enum rs_err rs_vault_add_retired(struct rs_vault *vault, const char *keys_b64,
-                                 struct rs_errbuf *eb)
+enum rs_err rs_vault_add_retired(struct rs_vault *vault, const char *keys_b64, struct rs_errbuf *eb)
 {
     const char *p = keys_b64 ? keys_b64 : "";
     char what[48];

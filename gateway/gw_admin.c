@@ -92,8 +92,8 @@ static enum rs_err insert_account(struct gw_req *req, const struct new_account *
 
     rs_token_hash(token, strlen(token), hash);
     rs_token_hash_hex(hash, hash_hex);
-    if ((err = rs_sealed_seal_json(req->app->vault, RS_SEALED_CREDENTIALS, id, NULL,
-                                   a->credentials, &sealed)) != RS_OK)
+    if ((err = rs_sealed_seal_json(req->app->vault, RS_SEALED_CREDENTIALS, id, NULL, a->credentials,
+                                   &sealed)) != RS_OK)
         goto out;
     const char *params[9] = {id,       req->org_text, a->ops->slug, a->origin_id, a->org_name,
                              a->email, hash_hex,      sealed,       a->base_url};

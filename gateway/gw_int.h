@@ -258,9 +258,8 @@ void gw_handle_admin_account_delete(struct gw_req *req);
  */
 struct prov_ops;
 /* Creates or replaces from body (400 naming the member); renders the client (no secret). */
-enum rs_err gw_oauth_client_put(struct gw_req *req, const struct prov_ops *ops,
-                                const json_t *body, struct rs_buf *out,
-                                bool *created) RS_MUST_CHECK;
+enum rs_err gw_oauth_client_put(struct gw_req *req, const struct prov_ops *ops, const json_t *body,
+                                struct rs_buf *out, bool *created) RS_MUST_CHECK;
 /* Renders the organization's client of ops; RS_ERR_NOTFOUND when none. */
 enum rs_err gw_oauth_client_get(struct gw_req *req, const struct prov_ops *ops,
                                 struct rs_buf *out) RS_MUST_CHECK;

@@ -35,8 +35,8 @@ static enum rs_err path_integration(struct gw_req *req, const struct prov_ops **
 
 /* A string member of at most max bytes without control characters; NULL allowed unless
    required. */
-static enum rs_err text_member(struct gw_req *req, const json_t *body, const char *name,
-                               size_t max, bool required, const char **out)
+static enum rs_err text_member(struct gw_req *req, const json_t *body, const char *name, size_t max,
+                               bool required, const char **out)
 {
     const json_t *value = json_object_get(body, name);
     const char *text;
@@ -53,8 +53,8 @@ static enum rs_err text_member(struct gw_req *req, const json_t *body, const cha
                                name);
     text = json_string_value(value);
     if (json_string_length(value) > max || strlen(text) != json_string_length(value))
-        return rs_errbuf_param(&req->eb, RS_ERR_INVALID, name, "%s is longer than %zu bytes",
-                               name, max);
+        return rs_errbuf_param(&req->eb, RS_ERR_INVALID, name, "%s is longer than %zu bytes", name,
+                               max);
     for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
         if (*c < 0x20 || *c == 0x7f)
             return rs_errbuf_param(&req->eb, RS_ERR_INVALID, name,
@@ -146,8 +146,7 @@ static enum rs_err render_client(const struct prov_ops *ops, const struct lf_oau
 }
 
 /* Loads (without the secret) and renders the organization's client of ops. */
-static enum rs_err load_rendered(struct gw_req *req, const struct prov_ops *ops,
-                                 struct rs_buf *out)
+static enum rs_err load_rendered(struct gw_req *req, const struct prov_ops *ops, struct rs_buf *out)
 {
     struct lf_oauth_client *client = NULL;
     enum rs_err err = lf_oauth_client_load(req->db, req->app->vault, req->org_text, ops->slug,
@@ -159,8 +158,8 @@ static enum rs_err load_rendered(struct gw_req *req, const struct prov_ops *ops,
     return err;
 }
 
-enum rs_err gw_oauth_client_put(struct gw_req *req, const struct prov_ops *ops,
-                                const json_t *body, struct rs_buf *out, bool *created)
+enum rs_err gw_oauth_client_put(struct gw_req *req, const struct prov_ops *ops, const json_t *body,
+                                struct rs_buf *out, bool *created)
 {
     struct lf_oauth_client client = {0};
     enum rs_err err = read_client(req, body, &client);
@@ -176,8 +175,7 @@ enum rs_err gw_oauth_client_put(struct gw_req *req, const struct prov_ops *ops,
     return err;
 }
 
-enum rs_err gw_oauth_client_get(struct gw_req *req, const struct prov_ops *ops,
-                                struct rs_buf *out)
+enum rs_err gw_oauth_client_get(struct gw_req *req, const struct prov_ops *ops, struct rs_buf *out)
 {
     return load_rendered(req, ops, out);
 }
@@ -201,7 +199,8 @@ void gw_handle_admin_oauth_client_put(struct gw_req *req)
     enum rs_err err;
 
     rs_buf_init(&out, 16384);
-    if ((err = path_integration(req, &ops)) == RS_OK && (err = gw_req_json_body(req, &body)) == RS_OK)
+    if ((err = path_integration(req, &ops)) == RS_OK &&
+        (err = gw_req_json_body(req, &body)) == RS_OK)
         err = gw_oauth_client_put(req, ops, body, &out, &created);
     if (err == RS_OK)
         gw_reply_json(req, created ? 201 : 200, &out);

@@ -29,8 +29,8 @@ static void usage(FILE *out)
             "  seed-example ACCOUNT_ID [N]    write an example company of N employees (default "
             "250)\n"
             "                                 into a linked account (demo and benchmarks)\n"
-            "  rotate-key                     re-seal every stored secret under ROSTER_MASTER_KEY,\n"
-            "                                 opening with it or ROSTER_MASTER_KEYS_RETIRED\n"
+            "  rotate-key                     re-seal every stored secret under the current\n"
+            "                                 master key (opening with it or a retired one)\n"
             "  config-doc                     print docs/CONFIG.md\n"
             "  --help                         this text\n\n");
     rs_config_print_help(out);
@@ -147,8 +147,8 @@ static void derive_cursor_keys(struct gw_app *app)
     sodium_memzero(keys, sizeof(keys));
 }
 
-static void print_rotate_failure(void *arg, const struct rs_sealed_column *column,
-                                 const char *key1, const char *key2, const char *why)
+static void print_rotate_failure(void *arg, const struct rs_sealed_column *column, const char *key1,
+                                 const char *key2, const char *why)
 {
     (void)arg;
     (void)column;

@@ -14,8 +14,7 @@
 #define US_PER_S INT64_C(1000000)
 /* Longest lifetime believed (ten years): a larger expires_in is a provider bug, not a promise. */
 #define EXPIRES_IN_MAX (INT64_C(10) * 366 * 86400)
-#define UNRESERVED                                                                                 \
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+#define UNRESERVED     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
 
 /* base64url without padding of 32 bytes into out (43 characters and a NUL). */
 static void b64url_32(const uint8_t bytes[32], char out[LF_OAUTH_B64_32])
@@ -167,8 +166,8 @@ static enum rs_err grant_params(const struct lf_oauth_grant *grant, const char *
         *n = 4;
         return RS_OK;
     }
-    const char *code[] = {"grant_type",   "authorization_code", "code",
-                          grant->code,    "redirect_uri",       grant->redirect_uri,
+    const char *code[] = {"grant_type",    "authorization_code", "code",
+                          grant->code,     "redirect_uri",       grant->redirect_uri,
                           "code_verifier", grant->code_verifier};
 
     if (!present(grant->code) || !present(grant->redirect_uri) || !present(grant->code_verifier))
@@ -204,8 +203,8 @@ static enum rs_err build_form(const struct lf_oauth_client *client, bool basic,
 
 enum rs_err lf_oauth_request_build(const struct prov_ops *ops, const json_t *fields,
                                    const char *base_url, const struct lf_oauth_client *client,
-                                   const struct lf_oauth_grant *grant,
-                                   struct lf_oauth_request *req, struct rs_errbuf *eb)
+                                   const struct lf_oauth_grant *grant, struct lf_oauth_request *req,
+                                   struct rs_errbuf *eb)
 {
     const struct prov_oauth *oauth = ops->oauth;
     const char *params[8] = {NULL};
@@ -331,8 +330,10 @@ static enum rs_err token_from(const json_t *doc, int64_t now_us, const json_t *p
     if (!access)
         return rs_errbuf_set(eb, RS_ERR_UPSTREAM, "the token endpoint sent no usable access_token");
     if (type && strcasecmp(type, "bearer") != 0)
-        return rs_errbuf_set(eb, RS_ERR_UPSTREAM, "the token endpoint sent a token of type %.20s, "
-                             "not Bearer", type);
+        return rs_errbuf_set(eb, RS_ERR_UPSTREAM,
+                             "the token endpoint sent a token of type %.20s, "
+                             "not Bearer",
+                             type);
     if (expires_in(doc, &lifetime) != RS_OK)
         return rs_errbuf_set(eb, RS_ERR_UPSTREAM, "the token endpoint sent a bad expires_in");
     if (!refresh)

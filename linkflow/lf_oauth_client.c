@@ -24,8 +24,7 @@
     "ON CONFLICT (organization_id, integration) DO UPDATE SET client_id = EXCLUDED.client_id, "    \
     "client_secret = EXCLUDED.client_secret, scopes = EXCLUDED.scopes, "                           \
     "redirect_uri = EXCLUDED.redirect_uri, modified_at = now() RETURNING xmax = 0"
-#define SQL_DELETE                                                                                 \
-    "DELETE FROM oauth_clients WHERE organization_id = $1::uuid AND integration = $2"
+#define SQL_DELETE "DELETE FROM oauth_clients WHERE organization_id = $1::uuid AND integration = $2"
 
 void lf_oauth_client_free(struct lf_oauth_client *client)
 {
@@ -120,7 +119,7 @@ enum rs_err lf_oauth_client_save(struct rs_db *db, const struct rs_vault *vault,
                          client->client_secret, strlen(client->client_secret), &sealed);
     if (err != RS_OK)
         return rs_errbuf_set(eb, err, "cannot seal the client secret");
-    const char *params[6] = {org,    integration,     client->client_id,
+    const char *params[6] = {org,    integration,    client->client_id,
                              sealed, client->scopes, client->redirect_uri};
     res = rs_db_exec(db, SQL_SAVE, 6, params, false, true, &err);
     if (!res)

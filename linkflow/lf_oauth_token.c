@@ -15,7 +15,7 @@
 
 /* The account row, locked until COMMIT or ROLLBACK: every refresh of it queues here. */
 #define SQL_LOCK                                                                                   \
-    "SELECT organization_id::text, integration, credentials, access_token, base_url "             \
+    "SELECT organization_id::text, integration, credentials, access_token, base_url "              \
     "FROM linked_accounts WHERE id = $1::uuid FOR UPDATE"
 #define SQL_SAVE "UPDATE linked_accounts SET access_token = $2::bytea WHERE id = $1::uuid"
 #define SQL_RELINK                                                                                 \
@@ -49,8 +49,8 @@ enum rs_err lf_oauth_token_call(struct rs_httpc *http, const struct prov_ops *op
         };
         err = rs_httpc_send(http, NULL, &hreq, &resp, eb);
         if (err == RS_OK)
-            err = lf_oauth_parse_token(resp.status, resp.body.data, resp.body.len, now_us,
-                                       previous, out, eb);
+            err = lf_oauth_parse_token(resp.status, resp.body.data, resp.body.len, now_us, previous,
+                                       out, eb);
         else if (err != RS_ERR_NOMEM)
             err = RS_ERR_UPSTREAM; /* timeouts, network errors, refused hosts: eb says which */
     }
@@ -61,8 +61,8 @@ enum rs_err lf_oauth_token_call(struct rs_httpc *http, const struct prov_ops *op
     return err;
 }
 
-enum rs_err lf_oauth_token_save(struct rs_db *db, const struct rs_vault *vault,
-                                const char *account, const json_t *token, struct rs_errbuf *eb)
+enum rs_err lf_oauth_token_save(struct rs_db *db, const struct rs_vault *vault, const char *account,
+                                const json_t *token, struct rs_errbuf *eb)
 {
     char *hex = NULL;
     const char *params[2] = {account, NULL};
@@ -150,8 +150,10 @@ static enum rs_err mark_relink(struct refresh *rf, struct rs_errbuf *eb)
     enum rs_err err;
     PGresult *res;
 
-    snprintf(detail, sizeof(detail), "%.40s refused the stored authorization: %.150s; relink the "
-             "account", rf->ops->name, eb->msg);
+    snprintf(detail, sizeof(detail),
+             "%.40s refused the stored authorization: %.150s; relink the "
+             "account",
+             rf->ops->name, eb->msg);
     res = rs_db_exec(rf->io->db, SQL_RELINK, 2, params, false, true, &err);
     PQclear(res);
     if (!res)

@@ -100,7 +100,7 @@ struct lf_oauth_request {
     char url[2048];
     char *body; /* application/x-www-form-urlencoded, sodium_malloc'd */
     size_t body_len;
-    char *basic_user; /* percent-encoded client id and secret (RFC 6749 §2.3.1) when the */
+    char *basic_user;     /* percent-encoded client id and secret (RFC 6749 §2.3.1) when the */
     char *basic_password; /* provider takes Basic client authentication; else NULL */
 };
 
@@ -113,8 +113,7 @@ struct lf_oauth_request {
  */
 enum rs_err lf_oauth_request_build(const struct prov_ops *ops, const json_t *fields,
                                    const char *base_url, const struct lf_oauth_client *client,
-                                   const struct lf_oauth_grant *grant,
-                                   struct lf_oauth_request *req,
+                                   const struct lf_oauth_grant *grant, struct lf_oauth_request *req,
                                    struct rs_errbuf *eb) RS_MUST_CHECK;
 /* Wipes and frees what lf_oauth_request_build allocated; the struct is then empty. */
 void lf_oauth_request_cleanup(struct lf_oauth_request *req);
@@ -156,8 +155,7 @@ bool lf_oauth_uses_oauth(const struct prov_ops *ops, const json_t *credentials);
  */
 enum rs_err lf_oauth_client_load(struct rs_db *db, const struct rs_vault *vault, const char *org,
                                  const char *integration, bool with_secret,
-                                 struct lf_oauth_client **out,
-                                 struct rs_errbuf *eb) RS_MUST_CHECK;
+                                 struct lf_oauth_client **out, struct rs_errbuf *eb) RS_MUST_CHECK;
 void lf_oauth_client_free(struct lf_oauth_client *client);
 /*
  * Creates or replaces the client of (org, integration) with client's id, secret (sealed),
@@ -193,9 +191,8 @@ enum rs_err lf_oauth_token_call(struct rs_httpc *http, const struct prov_ops *op
                                 struct rs_errbuf *eb) RS_MUST_CHECK;
 
 /* Seals token for linked account `account` (uuid text) and stores it as its access_token. */
-enum rs_err lf_oauth_token_save(struct rs_db *db, const struct rs_vault *vault,
-                                const char *account, const json_t *token,
-                                struct rs_errbuf *eb) RS_MUST_CHECK;
+enum rs_err lf_oauth_token_save(struct rs_db *db, const struct rs_vault *vault, const char *account,
+                                const json_t *token, struct rs_errbuf *eb) RS_MUST_CHECK;
 
 /*
  * A usable access token for linked account `account` of adapter ops, refreshed if needed, in

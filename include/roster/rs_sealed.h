@@ -55,8 +55,8 @@ enum rs_err rs_sealed_aad(enum rs_sealed_kind kind, const char *key1, const char
  * ("\x…", a text parameter for $n::bytea); *hex_out is malloc'd (caller frees).
  * RS_ERR_NOMEM, or RS_ERR_INVALID for bad keys.
  */
-enum rs_err rs_sealed_seal(const struct rs_vault *vault, enum rs_sealed_kind kind,
-                           const char *key1, const char *key2, const void *plain, size_t n,
+enum rs_err rs_sealed_seal(const struct rs_vault *vault, enum rs_sealed_kind kind, const char *key1,
+                           const char *key2, const void *plain, size_t n,
                            char **hex_out) RS_MUST_CHECK;
 /* rs_sealed_seal of value's compact JSON text (keys sorted); the text is wiped after. */
 enum rs_err rs_sealed_seal_json(const struct rs_vault *vault, enum rs_sealed_kind kind,
@@ -70,13 +70,13 @@ enum rs_err rs_sealed_seal_json(const struct rs_vault *vault, enum rs_sealed_kin
  * naming the row and why: not a sealed value, sealed under a key id the vault does not hold
  * (name of the settings to fix), or not authenticating (changed, or another row's value).
  */
-enum rs_err rs_sealed_open(const struct rs_vault *vault, enum rs_sealed_kind kind,
-                           const char *key1, const char *key2, const char *hex, uint8_t **plain,
-                           size_t *len, struct rs_errbuf *eb) RS_MUST_CHECK;
+enum rs_err rs_sealed_open(const struct rs_vault *vault, enum rs_sealed_kind kind, const char *key1,
+                           const char *key2, const char *hex, uint8_t **plain, size_t *len,
+                           struct rs_errbuf *eb) RS_MUST_CHECK;
 /* rs_sealed_open of a JSON value; *out is a new reference. RS_ERR_CRYPTO also for bad JSON. */
 enum rs_err rs_sealed_open_json(const struct rs_vault *vault, enum rs_sealed_kind kind,
-                                const char *key1, const char *key2, const char *hex,
-                                json_t **out, struct rs_errbuf *eb) RS_MUST_CHECK;
+                                const char *key1, const char *key2, const char *hex, json_t **out,
+                                struct rs_errbuf *eb) RS_MUST_CHECK;
 
 /* What rs_sealed_rotate did, per column (index = enum rs_sealed_kind). */
 struct rs_sealed_rotation {

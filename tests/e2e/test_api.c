@@ -455,7 +455,8 @@ static void test_oauth_clients_refused(void **state)
     for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
         const char *with = strcmp(methods[i], "PUT") == 0 ? body : NULL;
 
-        rt_api_send(methods[i], rt_api_url(url, env.main, "/api/admin/v1/oauth-clients/no-such-hris"),
+        rt_api_send(methods[i],
+                    rt_api_url(url, env.main, "/api/admin/v1/oauth-clients/no-such-hris"),
                     env.key_a, with, &r);
         rt_api_expect_error(&r, 404, "integration", "an unknown integration");
         rt_resp_cleanup(&r);

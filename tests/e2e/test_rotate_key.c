@@ -56,9 +56,13 @@ static void random_secret(char out[64])
 /* Stops the running rosterd (it must exit cleanly) and starts one with these key settings. */
 static void restart_rosterd(const char *key_env, const char *retired_env)
 {
-    const char *extra[] = {"ROSTER_SYNC_WORKERS=2", "ROSTER_SYNC_POLL_MS=100",
-                           "ROSTER_UPSTREAM_MAX_ATTEMPTS=3", "ROSTER_UPSTREAM_TIMEOUT_MS=10000",
-                           key_env, retired_env, NULL};
+    const char *extra[] = {"ROSTER_SYNC_WORKERS=2",
+                           "ROSTER_SYNC_POLL_MS=100",
+                           "ROSTER_UPSTREAM_MAX_ATTEMPTS=3",
+                           "ROSTER_UPSTREAM_TIMEOUT_MS=10000",
+                           key_env,
+                           retired_env,
+                           NULL};
     struct rt_rosterd_opts opts = {
         .database_url = env.conninfo, .allow_private_upstreams = true, .extra_env = extra};
 
@@ -75,8 +79,9 @@ static char *rotate_key(const char *key_env, const char *retired_env, int *statu
     const char *bin = getenv("ROSTERD_BIN");
     char db_env[1100];
     const char *argv[] = {bin, "rotate-key", NULL};
-    const char *child_env[] = {db_env, key_env, retired_env ? retired_env : "ROSTER_MASTER_KEYS_RETIRED=",
-                               "ROSTER_LOG_LEVEL=warn", NULL};
+    const char *child_env[] = {
+        db_env, key_env,
+        retired_env ? retired_env : "ROSTER_MASTER_KEYS_RETIRED=", "ROSTER_LOG_LEVEL=warn", NULL};
     char *out = NULL;
 
     snprintf(db_env, sizeof(db_env), "ROSTER_DATABASE_URL=%s", env.conninfo);
@@ -118,7 +123,8 @@ static void key_id_of(const char *b64, char out[17])
 /* The `next` cursor of the first page of 10 employees of acct (copied into out). */
 static void first_page_next(const struct rt_sync_account *acct, char *out, size_t len)
 {
-    json_t *page = rt_sync_call(&env, acct, "GET", NULL, 200, "/api/hris/v1/employees?page_size=10");
+    json_t *page =
+        rt_sync_call(&env, acct, "GET", NULL, 200, "/api/hris/v1/employees?page_size=10");
     const char *next = rt_sync_str(page, "next");
 
     assert_non_null(next);
@@ -188,8 +194,7 @@ static void test_rotation_while_serving(void **state)
                  "\"%s\"}}",
                  i, i, secrets[i]);
         created = rt_sync_call(&env, NULL, "POST", body, 201, ADMIN_LA);
-        snprintf(secret_accts[i].id, sizeof(secret_accts[i].id), "%s",
-                 rt_sync_str(created, "id"));
+        snprintf(secret_accts[i].id, sizeof(secret_accts[i].id), "%s", rt_sync_str(created, "id"));
         json_decref(created);
     }
     assert_int_equal(not_under(sql, id_a), 0);

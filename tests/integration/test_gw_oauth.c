@@ -64,10 +64,9 @@ static int setup(void **state)
         rs_vault_new(MASTER_KEY, &fx.app.vault, &eb) != RS_OK)
         return -1;
     fx.app.cfg = &fx.cfg;
-    res = rs_db_exec(fx.db,
-                     "INSERT INTO organizations (id, name) VALUES ('" ORG_A "', 'A'), ('" ORG_B
-                     "', 'B')",
-                     0, NULL, false, false, &err);
+    res = rs_db_exec(
+        fx.db, "INSERT INTO organizations (id, name) VALUES ('" ORG_A "', 'A'), ('" ORG_B "', 'B')",
+        0, NULL, false, false, &err);
     PQclear(res);
     return res ? 0 : -1;
 }
@@ -164,8 +163,8 @@ static void test_put_get_delete(void **state)
                         "https://r.example/cb");
     json_decref(shown);
     /* stored sealed, opens to what was sent */
-    assert_int_equal(
-        lf_oauth_client_load(fx.db, fx.app.vault, ORG_A, "testhr", true, &client, &eb), RS_OK);
+    assert_int_equal(lf_oauth_client_load(fx.db, fx.app.vault, ORG_A, "testhr", true, &client, &eb),
+                     RS_OK);
     assert_string_equal(client->client_secret, SECRET "x");
     lf_oauth_client_free(client);
     /* another organization sees nothing of it */

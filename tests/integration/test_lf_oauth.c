@@ -159,8 +159,8 @@ static json_t *stored_token(void)
 
 static void store_token(const char *access, const char *refresh, int64_t expires_at_us)
 {
-    json_t *token = json_pack("{s:s, s:I}", "access_token", access, "expires_at_us",
-                              (json_int_t)expires_at_us);
+    json_t *token =
+        json_pack("{s:s, s:I}", "access_token", access, "expires_at_us", (json_int_t)expires_at_us);
     struct rs_errbuf eb = {{0}, {0}};
 
     if (refresh)
@@ -176,9 +176,9 @@ static void add_account(void)
     const char *params[3] = {ACCOUNT, NULL, base_url};
 
     snprintf(base_url, sizeof(base_url), "%s/testhr", rt_stub_url(fx.stub));
-    assert_int_equal(rs_sealed_seal_json(fx.vault, RS_SEALED_CREDENTIALS, ACCOUNT, NULL, creds,
-                                         &credentials),
-                     RS_OK);
+    assert_int_equal(
+        rs_sealed_seal_json(fx.vault, RS_SEALED_CREDENTIALS, ACCOUNT, NULL, creds, &credentials),
+        RS_OK);
     params[1] = credentials;
     PQclear(run("INSERT INTO linked_accounts (id, organization_id, integration, "
                 "end_user_origin_id, end_user_organization_name, end_user_email_address, status, "
@@ -333,7 +333,8 @@ static void *race(void *arg)
     pthread_barrier_wait(me->start);
     if (me->err == RS_OK) {
         struct lf_oauth_io io = {db, http, fx.vault};
-        me->err = lf_oauth_token_fresh(&io, &test_ops, ACCOUNT, NULL, rs_time_now_us(), &token, &eb);
+        me->err =
+            lf_oauth_token_fresh(&io, &test_ops, ACCOUNT, NULL, rs_time_now_us(), &token, &eb);
     }
     me->done_us = rs_time_mono_us();
     snprintf(me->access, sizeof(me->access), "%s",
@@ -443,8 +444,7 @@ static void test_invalid_grant_needs_relink(void **state)
         scalar("SELECT next_sync_at FROM linked_accounts WHERE id = $1::uuid", ACCOUNT, 0),
         "(null)");
     assert_string_equal(
-        scalar("SELECT access_token FROM linked_accounts WHERE id = $1::uuid", ACCOUNT, 0),
-        before);
+        scalar("SELECT access_token FROM linked_accounts WHERE id = $1::uuid", ACCOUNT, 0), before);
 }
 
 static void test_no_refresh_token_needs_relink(void **state)
@@ -456,9 +456,9 @@ static void test_no_refresh_token_needs_relink(void **state)
     store_token("at-old", NULL, rs_time_now_us() - 1);
     assert_int_equal(fresh(NULL, &access, &eb), RS_ERR_AUTH);
     assert_int_equal(rt_stub_count(fx.stub), 0);
-    assert_non_null(strstr(
-        scalar("SELECT status_detail FROM linked_accounts WHERE id = $1::uuid", ACCOUNT, 0),
-        "no refresh token"));
+    assert_non_null(
+        strstr(scalar("SELECT status_detail FROM linked_accounts WHERE id = $1::uuid", ACCOUNT, 0),
+               "no refresh token"));
 }
 
 /* 5xx (after the client's retries) and timeouts: transient, nothing changes. */
@@ -479,9 +479,9 @@ static void test_transient_failures_change_nothing(void **state)
     assert_non_null(strstr(eb.msg, "503"));
     assert_int_equal(rt_stub_count(fx.stub), 2); /* the client's two attempts */
     set_mode(ISSUE, 2500);                       /* answers after the client gave up */
-    assert_int_equal(lf_oauth_token_fresh(&io, &test_ops, ACCOUNT, NULL, rs_time_now_us(), &token,
-                                          &eb),
-                     RS_ERR_UPSTREAM);
+    assert_int_equal(
+        lf_oauth_token_fresh(&io, &test_ops, ACCOUNT, NULL, rs_time_now_us(), &token, &eb),
+        RS_ERR_UPSTREAM);
     assert_null(token);
     assert_string_equal(
         scalar("SELECT status FROM linked_accounts WHERE id = $1::uuid", ACCOUNT, 0), "COMPLETE");
@@ -489,8 +489,7 @@ static void test_transient_failures_change_nothing(void **state)
         scalar("SELECT status_detail FROM linked_accounts WHERE id = $1::uuid", ACCOUNT, 0),
         "(null)");
     assert_string_equal(
-        scalar("SELECT access_token FROM linked_accounts WHERE id = $1::uuid", ACCOUNT, 0),
-        before);
+        scalar("SELECT access_token FROM linked_accounts WHERE id = $1::uuid", ACCOUNT, 0), before);
     rs_httpc_free(slow);
 }
 
@@ -506,9 +505,9 @@ static void test_missing_client_or_key(void **state)
     assert_int_equal(rs_vault_new(OTHER_KEY, &other, &eb), RS_OK);
     {
         struct lf_oauth_io io = {fx.db, NULL, other};
-        assert_int_equal(lf_oauth_token_fresh(&io, &test_ops, ACCOUNT, NULL, rs_time_now_us(),
-                                              &token, &eb),
-                         RS_ERR_CRYPTO);
+        assert_int_equal(
+            lf_oauth_token_fresh(&io, &test_ops, ACCOUNT, NULL, rs_time_now_us(), &token, &eb),
+            RS_ERR_CRYPTO);
     }
     if (!strstr(eb.msg, ACCOUNT) || !strstr(eb.msg, "4d6cfaa5c7fce986") ||
         !strstr(eb.msg, "ROSTER_MASTER_KEYS_RETIRED"))
@@ -563,8 +562,10 @@ static void test_oauth_clients(void **state)
                     ORG_OTHER, 0));
     {
         const char *params[1] = {hex};
-        PQclear(run("UPDATE oauth_clients SET client_secret = $1::bytea WHERE organization_id = '" ORG_ID "'",
-                    1, params));
+        PQclear(run(
+            "UPDATE oauth_clients SET client_secret = $1::bytea WHERE organization_id = '" ORG_ID
+            "'",
+            1, params));
     }
     assert_int_equal(lf_oauth_client_load(fx.db, fx.vault, ORG_ID, "testhr", true, &client, &eb),
                      RS_ERR_CRYPTO);

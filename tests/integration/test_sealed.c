@@ -23,16 +23,16 @@
 #include "rt_pg.h"
 #include "rt_proc.h"
 
-#define ORG_ID  "5e0c2a4e-8a52-4c09-9d5c-0c7a2f1b9e01"
-#define KEY_A   "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=" /* key id 4d6cfaa5c7fce986 */
-#define KEY_B   "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" /* key id 8c8586853d1917d7 */
-#define KEY_C   "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="
-#define ID_B    "\\x8c8586853d1917d7"
-#define ACCT_1  "10000000-0000-4000-8000-000000000001"
-#define ACCT_2  "20000000-0000-4000-8000-000000000002"
-#define ACCT_3  "30000000-0000-4000-8000-000000000003"
-#define ACCT_C  "40000000-0000-4000-8000-000000000004" /* sealed under key C */
-#define ACCT_0  "05000000-0000-4000-8000-000000000000" /* written behind the rotation */
+#define ORG_ID "5e0c2a4e-8a52-4c09-9d5c-0c7a2f1b9e01"
+#define KEY_A  "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=" /* key id 4d6cfaa5c7fce986 */
+#define KEY_B  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" /* key id 8c8586853d1917d7 */
+#define KEY_C  "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="
+#define ID_B   "\\x8c8586853d1917d7"
+#define ACCT_1 "10000000-0000-4000-8000-000000000001"
+#define ACCT_2 "20000000-0000-4000-8000-000000000002"
+#define ACCT_3 "30000000-0000-4000-8000-000000000003"
+#define ACCT_C "40000000-0000-4000-8000-000000000004" /* sealed under key C */
+#define ACCT_0 "05000000-0000-4000-8000-000000000000" /* written behind the rotation */
 
 struct fixture {
     char name[64];
@@ -146,8 +146,8 @@ static int setup(void **state)
     fx.b = vault(KEY_B, NULL);
     fx.c = vault(KEY_C, NULL);
     fx.rotating = vault(KEY_B, KEY_A);
-    PQclear(run_on(fx.db, "INSERT INTO organizations (id, name) VALUES ('" ORG_ID "', 'O')", 0,
-                   NULL));
+    PQclear(
+        run_on(fx.db, "INSERT INTO organizations (id, name) VALUES ('" ORG_ID "', 'O')", 0, NULL));
     add_account(fx.db, fx.a, ACCT_1, "{\"api_key\":\"one\"}", "{\"access_token\":\"t1\"}");
     add_account(fx.db, fx.a, ACCT_2, "{\"api_key\":\"two\"}", NULL);
     add_account(fx.db, fx.a, ACCT_3, "{\"api_key\":\"three\"}", "{\"access_token\":\"t3\"}");

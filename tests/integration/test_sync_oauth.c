@@ -36,9 +36,9 @@
 
 struct provider {
     pthread_mutex_t mu;
-    bool grant_refused;   /* the token endpoint answers invalid_grant */
-    char refuse[128];     /* the records endpoint answers 401 to this access token */
-    bool refuse_all;      /* the records endpoint answers 401 to everything */
+    bool grant_refused; /* the token endpoint answers invalid_grant */
+    char refuse[128];   /* the records endpoint answers 401 to this access token */
+    bool refuse_all;    /* the records endpoint answers 401 to everything */
     int issued, token_calls, record_calls;
     char last_bearer[128];
 };
@@ -102,8 +102,8 @@ static enum rs_err test_endpoint(const json_t *fields, const char *base_url,
     return n < 0 || (size_t)n >= outlen ? RS_ERR_TOOBIG : RS_OK;
 }
 
-static enum rs_err next_request(const struct prov_sync *sync, struct prov_request *req,
-                                bool *done, struct rs_errbuf *eb)
+static enum rs_err next_request(const struct prov_sync *sync, struct prov_request *req, bool *done,
+                                struct rs_errbuf *eb)
 {
     const char *access = json_string_value(json_object_get(sync->token, "access_token"));
 
@@ -111,8 +111,8 @@ static enum rs_err next_request(const struct prov_sync *sync, struct prov_reques
         *done = true;
         return RS_OK;
     }
-    if (prov_request_url(sync, "https://testhr.example", "/records", req->url,
-                         sizeof(req->url)) != RS_OK)
+    if (prov_request_url(sync, "https://testhr.example", "/records", req->url, sizeof(req->url)) !=
+        RS_OK)
         return rs_errbuf_set(eb, RS_ERR_INVALID, "URL too long");
     snprintf(req->method, sizeof(req->method), "GET");
     req->auth = PROV_REQ_AUTH_BEARER;
@@ -126,8 +126,7 @@ static enum rs_err parse_response(struct prov_sync *sync, const struct prov_resp
     json_t *doc = json_loadb(resp->body, resp->len, 0, NULL);
     const json_t *company = json_array_get(json_object_get(doc, "companies"), 0);
     json_t *fields = json_pack("{s:O?}", "legal_name", json_object_get(company, "name"));
-    struct rs_record rec = {json_string_value(json_object_get(company, "id")), fields, NULL,
-                            false};
+    struct rs_record rec = {json_string_value(json_object_get(company, "id")), fields, NULL, false};
     enum rs_err err = rec.remote_id ? sink->record(sink->arg, RS_MODEL_COMPANY, &rec)
                                     : rs_errbuf_set(eb, RS_ERR_UPSTREAM, "no company");
 
@@ -258,8 +257,8 @@ static const char *sync_once(void)
     static char outcome[512];
     struct rs_httpc_options opts = {.max_attempts = 1, .allow_private = true};
     atomic_bool stopping = false;
-    struct sync_runner runner = {.app = &fx.app, .db = fx.db, .stopping = &stopping,
-                                 .find_adapter = find_adapter};
+    struct sync_runner runner = {
+        .app = &fx.app, .db = fx.db, .stopping = &stopping, .find_adapter = find_adapter};
     struct sync_job job;
     struct rs_errbuf eb = {{0}, {0}};
     bool queued = false, claimed = false;

@@ -19,7 +19,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#define READ_MAX    (RT_STUB_TEXT_MAX + 8192)
+#define READ_MAX     (RT_STUB_TEXT_MAX + 8192)
 #define READ_WAIT_MS 10000
 
 struct rt_stub {

@@ -15,8 +15,8 @@
 /* A request as the stub received it (NUL-terminated texts). */
 struct rt_stub_request {
     char method[16];
-    char path[1024];      /* with the query */
-    char headers[4096];   /* the header block, "Name: value\r\n" lines */
+    char path[1024];    /* with the query */
+    char headers[4096]; /* the header block, "Name: value\r\n" lines */
     char body[RT_STUB_TEXT_MAX];
 };
 

@@ -232,15 +232,14 @@ static void test_derive(void **state)
     rs_vault_free(other);
 }
 
-
 /* base64 of the bytes 0x20..0x3f: a third key */
 #define KEY3_B64 "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="
 
 static void seal_text(const struct rs_vault *vault, const char *aad, const char *text,
                       uint8_t **sealed, size_t *len)
 {
-    assert_int_equal(
-        rs_vault_seal(vault, aad, (const uint8_t *)text, strlen(text), sealed, len), RS_OK);
+    assert_int_equal(rs_vault_seal(vault, aad, (const uint8_t *)text, strlen(text), sealed, len),
+                     RS_OK);
 }
 
 static void expect_opens(const struct rs_vault *vault, const char *aad, const uint8_t *sealed,
@@ -373,8 +372,8 @@ static void test_retired_key_list(void **state)
         for (int k = 1; k <= RS_VAULT_MAX_KEYS; k++) {
             memset(key, 0x40 + k, sizeof(key));
             sodium_bin2base64(b64, sizeof(b64), key, sizeof(key), sodium_base64_VARIANT_ORIGINAL);
-            used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", k > 1 ? "," : "",
-                                     b64);
+            used +=
+                (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", k > 1 ? "," : "", b64);
         }
         rs_errbuf_clear(&eb);
         assert_int_equal(rs_vault_add_retired(vault, list, &eb), RS_ERR_INVALID);
@@ -404,9 +403,12 @@ static void test_derive_all(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_master_key_forms), cmocka_unit_test(test_bad_master_keys),
-        cmocka_unit_test(test_seal_open),        cmocka_unit_test(test_seal_open_empty),
-        cmocka_unit_test(test_tamper_each_byte), cmocka_unit_test(test_wrong_aad_or_key),
+        cmocka_unit_test(test_master_key_forms),
+        cmocka_unit_test(test_bad_master_keys),
+        cmocka_unit_test(test_seal_open),
+        cmocka_unit_test(test_seal_open_empty),
+        cmocka_unit_test(test_tamper_each_byte),
+        cmocka_unit_test(test_wrong_aad_or_key),
         cmocka_unit_test(test_derive),
         cmocka_unit_test(test_open_with_retired_key),
         cmocka_unit_test(test_changed_key_id_between_known_keys),

@@ -16,8 +16,8 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#define NOW_US   INT64_C(1767258000000000) /* 2026-01-01T09:00:00Z */
-#define MINUTE   INT64_C(60000000)
+#define NOW_US     INT64_C(1767258000000000) /* 2026-01-01T09:00:00Z */
+#define MINUTE     INT64_C(60000000)
 #define UNRESERVED "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
 
 /* ---- a test-only adapter: endpoints on the tenant's host, or under base_url */
@@ -50,14 +50,12 @@ static const struct prov_oauth basic_oauth = {oauth_fields, 1, "employees:read o
                                               test_endpoint};
 static const struct prov_oauth body_oauth = {oauth_fields, 1, "", false, test_endpoint};
 
-static const struct prov_ops basic_ops = {.slug = "testhr", .name = "TestHR",
-                                          .fields = api_fields, .nfields = 2,
-                                          .oauth = &basic_oauth};
-static const struct prov_ops body_ops = {.slug = "testhr2", .name = "TestHR2",
-                                         .fields = api_fields, .nfields = 2,
-                                         .oauth = &body_oauth};
-static const struct prov_ops no_oauth_ops = {.slug = "keyonly", .name = "KeyOnly",
-                                             .fields = api_fields, .nfields = 2};
+static const struct prov_ops basic_ops = {
+    .slug = "testhr", .name = "TestHR", .fields = api_fields, .nfields = 2, .oauth = &basic_oauth};
+static const struct prov_ops body_ops = {
+    .slug = "testhr2", .name = "TestHR2", .fields = api_fields, .nfields = 2, .oauth = &body_oauth};
+static const struct prov_ops no_oauth_ops = {
+    .slug = "keyonly", .name = "KeyOnly", .fields = api_fields, .nfields = 2};
 
 static json_t *tenant(void)
 {
@@ -88,12 +86,12 @@ static void test_pkce_bad_verifiers(void **state)
     assert_int_equal(lf_oauth_pkce_challenge(long_one, challenge), RS_ERR_INVALID); /* 129 */
     long_one[128] = '\0';
     assert_int_equal(lf_oauth_pkce_challenge(long_one, challenge), RS_OK); /* 128 */
-    assert_int_equal(lf_oauth_pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjX",
-                                             challenge),
-                     RS_ERR_INVALID); /* 42 */
-    assert_int_equal(lf_oauth_pkce_challenge("dBjftJeZ4CVP+mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
-                                             challenge),
-                     RS_ERR_INVALID); /* '+' is not unreserved */
+    assert_int_equal(
+        lf_oauth_pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjX", challenge),
+        RS_ERR_INVALID); /* 42 */
+    assert_int_equal(
+        lf_oauth_pkce_challenge("dBjftJeZ4CVP+mB92K27uhbUJU1p1r_wW1gFWFOEjXk", challenge),
+        RS_ERR_INVALID); /* '+' is not unreserved */
     assert_int_equal(lf_oauth_pkce_challenge(NULL, challenge), RS_ERR_INVALID);
 }
 
@@ -148,22 +146,24 @@ static void test_authorize_url(void **state)
 
     (void)state;
     /* the adapter's scopes; the endpoint already has a query, so '&' follows it */
-    expect_url(&basic_ops, NULL, &a,
-               "https://acme.hr.example/oauth/authorize?prompt=consent&response_type=code"
-               "&client_id=client%201%2F%C3%BC"
-               "&redirect_uri=https%3A%2F%2Froster.example%2Flink%2Foauth%2Fcallback%3Fx%3D1%26y%3D2"
-               "&scope=employees%3Aread%20org%3Aread&state=st-_.~ate"
-               "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-               "&code_challenge_method=S256");
+    expect_url(
+        &basic_ops, NULL, &a,
+        "https://acme.hr.example/oauth/authorize?prompt=consent&response_type=code"
+        "&client_id=client%201%2F%C3%BC"
+        "&redirect_uri=https%3A%2F%2Froster.example%2Flink%2Foauth%2Fcallback%3Fx%3D1%26y%3D2"
+        "&scope=employees%3Aread%20org%3Aread&state=st-_.~ate"
+        "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        "&code_challenge_method=S256");
     /* a client's own scope; the base_url override (sandbox) */
     a.scope = "read";
-    expect_url(&basic_ops, "http://127.0.0.1:9/testhr", &a,
-               "http://127.0.0.1:9/testhr/oauth/authorize?prompt=consent&response_type=code"
-               "&client_id=client%201%2F%C3%BC"
-               "&redirect_uri=https%3A%2F%2Froster.example%2Flink%2Foauth%2Fcallback%3Fx%3D1%26y%3D2"
-               "&scope=read&state=st-_.~ate"
-               "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-               "&code_challenge_method=S256");
+    expect_url(
+        &basic_ops, "http://127.0.0.1:9/testhr", &a,
+        "http://127.0.0.1:9/testhr/oauth/authorize?prompt=consent&response_type=code"
+        "&client_id=client%201%2F%C3%BC"
+        "&redirect_uri=https%3A%2F%2Froster.example%2Flink%2Foauth%2Fcallback%3Fx%3D1%26y%3D2"
+        "&scope=read&state=st-_.~ate"
+        "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        "&code_challenge_method=S256");
     /* no scope at all: the parameter is left out */
     a.scope = NULL;
     a.client_id = "c";
@@ -298,9 +298,8 @@ static void expect_token(const json_t *token, const char *want)
 
 static void test_parse_success(void **state)
 {
-    json_t *previous = json_pack("{s:s, s:s, s:I, s:s}", "access_token", "old-at",
-                                 "refresh_token", "old-rt", "expires_at_us", (json_int_t)1,
-                                 "scope", "old-scope");
+    json_t *previous = json_pack("{s:s, s:s, s:I, s:s}", "access_token", "old-at", "refresh_token",
+                                 "old-rt", "expires_at_us", (json_int_t)1, "scope", "old-scope");
     json_t *token;
 
     (void)state;
@@ -313,8 +312,9 @@ static void test_parse_success(void **state)
                         "\"refresh_token\":\"rt-2\",\"scope\":\"a b\"}");
     json_decref(token);
     /* no new refresh token or scope: the previous ones stay (RFC 6749 §6); "bearer" any case */
-    token = parse_ok(200, "{\"access_token\":\"at-1\",\"token_type\":\"bearer\",\"expires_in\":\"60\"}",
-                     previous);
+    token =
+        parse_ok(200, "{\"access_token\":\"at-1\",\"token_type\":\"bearer\",\"expires_in\":\"60\"}",
+                 previous);
     expect_token(token, "{\"access_token\":\"at-1\",\"expires_at_us\":1767258060000000,"
                         "\"refresh_token\":\"old-rt\",\"scope\":\"old-scope\"}");
     json_decref(token);
@@ -329,8 +329,8 @@ static void expect_parse(long status, const char *body, enum rs_err want, const 
 {
     struct rs_errbuf eb = {{0}, {0}};
     json_t *token = NULL;
-    enum rs_err got = lf_oauth_parse_token(status, body, body ? strlen(body) : 0, NOW_US, NULL,
-                                           &token, &eb);
+    enum rs_err got =
+        lf_oauth_parse_token(status, body, body ? strlen(body) : 0, NOW_US, NULL, &token, &eb);
 
     if (got != want)
         fail_msg("HTTP %ld %s: got %s, want %s (%s)", status, body ? body : "(none)",
