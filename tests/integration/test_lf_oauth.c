@@ -530,6 +530,50 @@ static void test_missing_client_or_key(void **state)
     }
 }
 
+/* The link flow's code exchange: the form the endpoint receives and the token it returns. */
+static void test_code_exchange(void **state)
+{
+    struct lf_oauth_client client = {.client_id = CLIENT_ID, .client_secret = fx.client_secret};
+    struct lf_oauth_grant grant = {.type = LF_OAUTH_GRANT_CODE,
+                                   .code = "c0de/1",
+                                   .redirect_uri = "https://roster.example/link/oauth/callback",
+                                   .code_verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"};
+    struct rs_httpc *http = client_new(1, 5000);
+    struct rs_errbuf eb = {{0}, {0}};
+    struct rt_stub_request seen;
+    json_t *fields = json_object(), *token = NULL;
+    char base_url[128];
+    int64_t now = rs_time_now_us();
+
+    (void)state;
+    snprintf(base_url, sizeof(base_url), "%s/testhr", rt_stub_url(fx.stub));
+    if (lf_oauth_token_call(http, &test_ops, fields, base_url, &client, &grant, now, NULL, &token,
+                            &eb) != RS_OK)
+        fail_msg("code exchange: %s", eb.msg);
+    assert_string_equal(json_string_value(json_object_get(token, "access_token")), issued("at", 1));
+    assert_string_equal(json_string_value(json_object_get(token, "refresh_token")),
+                        issued("rt", 1));
+    assert_int_equal(json_integer_value(json_object_get(token, "expires_at_us")), now + HOUR_US);
+    assert_int_equal(rt_stub_request(fx.stub, 0, &seen), 0);
+    assert_string_equal(seen.method, "POST");
+    assert_string_equal(seen.body, "grant_type=authorization_code&code=c0de%2F1"
+                                   "&redirect_uri=https%3A%2F%2Froster.example%2Flink%2Foauth%2F"
+                                   "callback&code_verifier=dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWF"
+                                   "OEjXk");
+    assert_non_null(strcasestr(seen.headers, "Authorization: Basic "));
+    assert_non_null(strcasestr(seen.headers, "Accept: application/json"));
+    /* the code refused: permanent, reported as such */
+    json_decref(token);
+    token = NULL;
+    set_mode(INVALID_GRANT, 0);
+    assert_int_equal(lf_oauth_token_call(http, &test_ops, fields, base_url, &client, &grant, now,
+                                         NULL, &token, &eb),
+                     RS_ERR_AUTH);
+    assert_null(token);
+    json_decref(fields);
+    rs_httpc_free(http);
+}
+
 static void test_oauth_clients(void **state)
 {
     struct rs_errbuf eb = {{0}, {0}};
@@ -614,6 +658,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_refresh_token_needs_relink, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transient_failures_change_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_client_or_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_code_exchange, setup, teardown),
         cmocka_unit_test_setup_teardown(test_oauth_clients, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dump_holds_no_secret, setup, teardown),
     };
