@@ -42,6 +42,7 @@ struct rs_config_setting {
 static enum rs_err check_listen(const char *value, struct rs_errbuf *eb);
 static enum rs_err check_public_url(const char *value, struct rs_errbuf *eb);
 static enum rs_err check_log_level(const char *value, struct rs_errbuf *eb);
+static enum rs_err check_key_list(const char *value, struct rs_errbuf *eb);
 
 #define FIELD(member) offsetof(struct rs_config, member)
 
@@ -58,6 +59,11 @@ static const struct rs_config_setting rs_config_table[] = {
      FIELD(master_key), NULL,
      "base64 of 32 random bytes that seal stored credentials (`openssl rand -base64 32`); "
      "required to serve"},
+    {"master_keys_retired", RS_CONFIG_STRING, "", 0, 0, RS_CONFIG_SECRET,
+     FIELD(master_keys_retired), check_key_list,
+     "comma-separated earlier master keys (base64 of 32 bytes each, at most 7) that still open "
+     "what they sealed but never seal; set during a key rotation until `rosterd rotate-key` has "
+     "re-sealed everything (see docs/operations.md)"},
     {"allow_private_upstreams", RS_CONFIG_BOOL, "false", 0, 0, 0, FIELD(allow_private_upstreams),
      NULL, "allow provider base_url and webhook hosts on private or loopback networks"},
     {"http_workers", RS_CONFIG_INT, "2", 1, 64, 0, FIELD(http_workers), NULL,
@@ -127,6 +133,21 @@ static enum rs_err check_log_level(const char *value, struct rs_errbuf *eb)
 
     if (rs_log_parse_level(value, &level) != RS_OK)
         return rs_errbuf_set(eb, RS_ERR_INVALID, "must be debug, info, warn or error");
+    return RS_OK;
+}
+
+/*
+ * Only the shape here (base64 characters, commas, blanks): the vault decodes each key when it
+ * is built, naming the bad one's position, and nothing of a secret is echoed either way.
+ */
+static enum rs_err check_key_list(const char *value, struct rs_errbuf *eb)
+{
+    static const char allowed[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                  "0123456789+/=, \t";
+
+    if (value[strspn(value, allowed)] != '\0')
+        return rs_errbuf_set(eb, RS_ERR_INVALID,
+                             "must be base64 keys separated by commas (a character is neither)");
     return RS_OK;
 }
 

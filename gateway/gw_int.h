@@ -31,7 +31,10 @@
 struct gw_app {
     const struct rs_config *cfg;
     struct rs_vault *vault;
-    uint8_t cursor_key[RS_CURSOR_KEY_LEN];
+    uint8_t cursor_key[RS_CURSOR_KEY_LEN]; /* signs new cursors (from the current master key) */
+    /* from retired master keys: cursors issued before a key rotation still decode */
+    uint8_t retired_cursor_keys[RS_VAULT_MAX_KEYS - 1][RS_CURSOR_KEY_LEN];
+    size_t nretired_cursor_keys;
     struct gw_cache *cache; /* rendered pages; NULL when page_cache_bytes is 0 */
 };
 
@@ -250,5 +253,24 @@ void gw_handle_admin_account_create(struct gw_req *req);
 void gw_handle_admin_account_list(struct gw_req *req);
 void gw_handle_admin_account_get(struct gw_req *req);
 void gw_handle_admin_account_delete(struct gw_req *req);
+
+/*
+ * gw_oauth.c: the admin API over the organization's OAuth clients, per integration. The
+ * gw_oauth_client_* functions need only req->db, app, org_text and eb (no socket), so
+ * integration tests call them with an adapter of their own; the handlers find the path's
+ * integration (404 unknown, 400 without OAuth) and reply.
+ */
+struct prov_ops;
+/* Creates or replaces from body (400 naming the member); renders the client (no secret). */
+enum rs_err gw_oauth_client_put(struct gw_req *req, const struct prov_ops *ops, const json_t *body,
+                                struct rs_buf *out, bool *created) RS_MUST_CHECK;
+/* Renders the organization's client of ops; RS_ERR_NOTFOUND when none. */
+enum rs_err gw_oauth_client_get(struct gw_req *req, const struct prov_ops *ops,
+                                struct rs_buf *out) RS_MUST_CHECK;
+/* Deletes it; RS_ERR_NOTFOUND when none. */
+enum rs_err gw_oauth_client_delete(struct gw_req *req, const struct prov_ops *ops) RS_MUST_CHECK;
+void gw_handle_admin_oauth_client_put(struct gw_req *req);
+void gw_handle_admin_oauth_client_get(struct gw_req *req);
+void gw_handle_admin_oauth_client_delete(struct gw_req *req);
 
 #endif

@@ -405,6 +405,21 @@ static void query_init(struct gw_req *req, const struct rs_model *model, struct 
     q->nparams = 1;
 }
 
+/* A cursor signed with the current key, or with a retired one (issued before a key rotation). */
+static enum rs_err decode_cursor(struct gw_req *req, const char *text, const char *context,
+                                 struct rs_cursor *out)
+{
+    const struct gw_app *app = req->app;
+
+    if (rs_cursor_decode(text, context, app->cursor_key, out) == RS_OK)
+        return RS_OK;
+    for (size_t i = 0; i < app->nretired_cursor_keys; i++) {
+        if (rs_cursor_decode(text, context, app->retired_cursor_keys[i], out) == RS_OK)
+            return RS_OK;
+    }
+    return RS_ERR_INVALID;
+}
+
 static enum rs_err parse(struct gw_req *req, const struct rs_model *model, struct gw_list_query *q,
                          bool listing)
 {
@@ -431,8 +446,7 @@ static enum rs_err parse(struct gw_req *req, const struct rs_model *model, struc
     snprintf(q->cursor_context, sizeof(q->cursor_context), "%s/%s/%s%s", req->account.id_text,
              model->path, q->sort_desc ? "-" : "", q->sort_column);
     if (cursor_text) {
-        if (rs_cursor_decode(cursor_text, q->cursor_context, req->app->cursor_key, &q->cursor) !=
-            RS_OK)
+        if (decode_cursor(req, cursor_text, q->cursor_context, &q->cursor) != RS_OK)
             return rs_errbuf_param(&req->eb, RS_ERR_INVALID, "cursor",
                                    "cursor is not valid for this listing (tampered, or issued "
                                    "for another account, endpoint or order)");
@@ -471,7 +485,7 @@ enum rs_err gw_query_page(struct gw_req *req, const char *context, int *page_siz
     if (size && parse_page_size(size, page_size, &req->eb) != RS_OK)
         return RS_ERR_INVALID;
     if (text) {
-        if (rs_cursor_decode(text, context, req->app->cursor_key, cursor) != RS_OK)
+        if (decode_cursor(req, text, context, cursor) != RS_OK)
             return rs_errbuf_param(&req->eb, RS_ERR_INVALID, "cursor",
                                    "cursor is not valid for this listing");
         *has_cursor = true;

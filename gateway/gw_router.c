@@ -11,6 +11,7 @@
 #define POST  EVHTTP_REQ_POST
 #define DEL   EVHTTP_REQ_DELETE
 #define PATCH EVHTTP_REQ_PATCH
+#define PUT   EVHTTP_REQ_PUT
 #define HRIS  "/api/hris/v1/"
 #define ADMIN "/api/admin/v1/"
 #define MODEL_ROUTES(path, kind)                                                                   \
@@ -44,6 +45,12 @@ static const struct gw_route routes[] = {
      "admin.linked-accounts.get", RS_MODEL_NONE},
     {DEL, ADMIN "linked-accounts/{id}", GW_AUTH_ORG, gw_handle_admin_account_delete,
      "admin.linked-accounts.delete", RS_MODEL_NONE},
+    {PUT, ADMIN "oauth-clients/{id}", GW_AUTH_ORG, gw_handle_admin_oauth_client_put,
+     "admin.oauth-clients.put", RS_MODEL_NONE},
+    {GET, ADMIN "oauth-clients/{id}", GW_AUTH_ORG, gw_handle_admin_oauth_client_get,
+     "admin.oauth-clients.get", RS_MODEL_NONE},
+    {DEL, ADMIN "oauth-clients/{id}", GW_AUTH_ORG, gw_handle_admin_oauth_client_delete,
+     "admin.oauth-clients.delete", RS_MODEL_NONE},
     {GET, HRIS "sync-status", GW_AUTH_ACCOUNT, gw_handle_sync_status, "sync-status", RS_MODEL_NONE},
     {POST, HRIS "sync-status/resync", GW_AUTH_ACCOUNT, gw_handle_sync_resync, "sync-status.resync",
      RS_MODEL_NONE},

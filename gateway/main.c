@@ -1,4 +1,7 @@
-/* rosterd: the Roster server and its operator commands (migrate, create-org, seed-example). */
+/*
+ * rosterd: the Roster server and its operator commands (migrate, create-org, seed-example,
+ * rotate-key).
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +12,7 @@
 #include "sync_int.h"
 #include "roster/rs_log.h"
 #include "roster/rs_migrate.h"
+#include "roster/rs_sealed.h"
 #include "roster/rs_token.h"
 
 extern char **environ;
@@ -25,6 +29,8 @@ static void usage(FILE *out)
             "  seed-example ACCOUNT_ID [N]    write an example company of N employees (default "
             "250)\n"
             "                                 into a linked account (demo and benchmarks)\n"
+            "  rotate-key                     re-seal every stored secret under the current\n"
+            "                                 master key (opening with it or a retired one)\n"
             "  config-doc                     print docs/CONFIG.md\n"
             "  --help                         this text\n\n");
     rs_config_print_help(out);
@@ -106,17 +112,88 @@ static enum rs_err cmd_seed(const struct rs_config *cfg, const char *account, co
     return err;
 }
 
+/* The vault of ROSTER_MASTER_KEY (which seals) and ROSTER_MASTER_KEYS_RETIRED (which open). */
+static enum rs_err open_vault(const struct rs_config *cfg, struct rs_vault **out,
+                              struct rs_errbuf *eb)
+{
+    enum rs_err err = rs_config_require_serve(cfg, eb);
+    char id[17];
+
+    if (err == RS_OK)
+        err = rs_vault_new(cfg->master_key, out, eb);
+    if (err != RS_OK)
+        return err;
+    if ((err = rs_vault_add_retired(*out, cfg->master_keys_retired, eb)) != RS_OK) {
+        rs_vault_free(*out);
+        *out = NULL;
+        return err;
+    }
+    rs_log(RS_LOG_INFO, "vault", "key_id=%s keys=%zu", rs_vault_key_id(*out, id),
+           rs_vault_key_count(*out));
+    return RS_OK;
+}
+
+/* Cursors are signed under the current key and still accepted under retired ones. */
+static void derive_cursor_keys(struct gw_app *app)
+{
+    uint8_t keys[RS_VAULT_MAX_KEYS][RS_CURSOR_KEY_LEN];
+    size_t n = rs_vault_key_count(app->vault);
+
+    rs_vault_derive_all(app->vault, "cursor01", 1, keys, RS_VAULT_MAX_KEYS);
+    memcpy(app->cursor_key, keys[0], RS_CURSOR_KEY_LEN);
+    for (size_t i = 1; i < n && i < RS_VAULT_MAX_KEYS; i++)
+        memcpy(app->retired_cursor_keys[i - 1], keys[i], RS_CURSOR_KEY_LEN);
+    app->nretired_cursor_keys = n > 0 ? n - 1 : 0;
+    sodium_memzero(keys, sizeof(keys));
+}
+
+static void print_rotate_failure(void *arg, const struct rs_sealed_column *column, const char *key1,
+                                 const char *key2, const char *why)
+{
+    (void)arg;
+    (void)column;
+    (void)key1;
+    (void)key2;
+    /* part of the report on stdout: why names the row and the key id, never a secret */
+    printf("cannot open: %s\n", why);
+}
+
+static enum rs_err cmd_rotate_key(const struct rs_config *cfg, struct rs_errbuf *eb)
+{
+    struct rs_vault *vault = NULL;
+    struct rs_db *db = NULL;
+    struct rs_sealed_rotation done;
+    const struct rs_sealed_column *columns;
+    size_t ncolumns;
+    char id[17];
+    enum rs_err err = open_vault(cfg, &vault, eb);
+
+    if (err == RS_OK)
+        err = open_db(cfg, &db, eb);
+    if (err != RS_OK)
+        goto out;
+    err = rs_sealed_rotate(db, vault, 50, &done, print_rotate_failure, NULL, eb);
+    columns = rs_sealed_columns(&ncolumns);
+    for (size_t k = 0; k < ncolumns; k++)
+        printf("%s.%s: %zu re-sealed, %zu under key %s, %zu failed, %zu under another key\n",
+               columns[k].table, columns[k].column, done.resealed[k], done.current[k],
+               rs_vault_key_id(vault, id), done.failed[k], done.stray[k]);
+    fflush(stdout);
+out:
+    rs_db_free(db);
+    rs_vault_free(vault);
+    return err;
+}
+
 static enum rs_err cmd_serve(const struct rs_config *cfg, struct rs_errbuf *eb)
 {
     struct gw_app app = {.cfg = cfg};
     struct sync_pool *syncs = NULL;
     enum rs_err err;
 
-    if ((err = rs_config_require_serve(cfg, eb)) != RS_OK)
+    if ((err = open_vault(cfg, &app.vault, eb)) != RS_OK)
         return err;
-    if ((err = rs_vault_new(cfg->master_key, &app.vault, eb)) != RS_OK)
-        return err;
-    rs_vault_derive(app.vault, "cursor01", 1, app.cursor_key);
+    derive_cursor_keys(&app);
     if (cfg->page_cache_bytes > 0 &&
         (err = gw_cache_new((size_t)cfg->page_cache_bytes, &app.cache)) != RS_OK) {
         rs_vault_free(app.vault);
@@ -130,6 +207,7 @@ static enum rs_err cmd_serve(const struct rs_config *cfg, struct rs_errbuf *eb)
         err = gw_server_run(&app, eb);
     sync_pool_stop(syncs, cfg->shutdown_grace_ms);
     sodium_memzero(app.cursor_key, sizeof(app.cursor_key));
+    sodium_memzero(app.retired_cursor_keys, sizeof(app.retired_cursor_keys));
     gw_cache_free(app.cache);
     rs_vault_free(app.vault);
     return err;
@@ -147,6 +225,8 @@ static enum rs_err run(const struct rs_config *cfg, int argc, char **argv, struc
         return cmd_create_org(cfg, argc > 1 ? argv[1] : NULL, eb);
     if (strcmp(cmd, "seed-example") == 0)
         return cmd_seed(cfg, argc > 1 ? argv[1] : NULL, argc > 2 ? argv[2] : NULL, eb);
+    if (strcmp(cmd, "rotate-key") == 0)
+        return cmd_rotate_key(cfg, eb);
     if (strcmp(cmd, "config-doc") == 0) {
         rs_config_print_markdown(stdout);
         return RS_OK;

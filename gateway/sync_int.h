@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "gw_int.h"
+#include "roster/prov.h"
 #include "roster/rs_db.h"
 #include "roster/rs_err.h"
 #include "roster/rs_httpc.h"
@@ -63,6 +64,8 @@ struct sync_runner {
     struct rs_httpc *http;
     char owner[96];        /* lease owner: host:pid:thread */
     atomic_bool *stopping; /* set at shutdown: the run gives its job back */
+    /* the adapter of an integration slug: NULL is prov_find (tests put their own adapters) */
+    const struct prov_ops *(*find_adapter)(const char *slug);
 };
 
 /*

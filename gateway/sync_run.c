@@ -12,8 +12,10 @@
 
 #include <sodium.h>
 
+#include "roster/lf_oauth.h"
 #include "roster/prov.h"
 #include "roster/rs_log.h"
+#include "roster/rs_sealed.h"
 #include "roster/rs_stage.h"
 #include "roster/rs_store.h"
 #include "roster/rs_time.h"
@@ -33,6 +35,7 @@ struct run {
     double guard_share;
     long guard_min;
     bool token_changed, token_retried;
+    bool oauth; /* OAuth tokens: lf_oauth_token_fresh is their only writer, not save_token */
     struct prov_sync ps;
     struct rs_stage *stage; /* while fetching */
     struct rs_store_stats stats[RS_MODEL_COUNT];
@@ -54,25 +57,6 @@ static void run_cleanup(struct run *r)
     free(r->base_url);
 }
 
-/* Opens a sealed column (bytea hex text) of account with aad; NULL when empty or unreadable. */
-static json_t *open_sealed(struct run *r, const char *hex, const char *aad)
-{
-    size_t n = strlen(hex), len = 0;
-    unsigned char *bytes = NULL;
-    uint8_t *plain = NULL;
-    size_t plain_len = 0;
-    json_t *out = NULL;
-
-    if (n < 4 || strncmp(hex, "\\x", 2) != 0)
-        return NULL;
-    bytes = PQunescapeBytea((const unsigned char *)hex, &len);
-    if (bytes && rs_vault_open(r->runner->app->vault, aad, bytes, len, &plain, &plain_len) == RS_OK)
-        out = json_loadb((const char *)plain, plain_len, 0, NULL);
-    rs_vault_free_plain(plain);
-    PQfreemem(bytes);
-    return out;
-}
-
 #define SQL_ACCOUNT                                                                                \
     "SELECT integration, credentials, base_url, sync_scope::text, guard_max_share, "               \
     "guard_min_count, access_token, status, last_full_sync_at IS NULL OR last_full_sync_at < "     \
@@ -82,8 +66,9 @@ static json_t *open_sealed(struct run *r, const char *hex, const char *aad)
 
 static enum rs_err load_account(struct run *r)
 {
-    char every[16], token_aad[RS_UUID_STR_LEN + 8];
+    char every[16];
     const char *params[2] = {r->job->account_text, every};
+    struct rs_errbuf eb = {{0}, {0}};
     enum rs_err err;
     PGresult *res;
 
@@ -100,14 +85,16 @@ static enum rs_err load_account(struct run *r)
                             PQgetvalue(res, 0, 7));
         goto out;
     }
-    if (!(r->ops = prov_find(PQgetvalue(res, 0, 0))) || !r->ops->next_request) {
+    r->ops = (r->runner->find_adapter ? r->runner->find_adapter : prov_find)(PQgetvalue(res, 0, 0));
+    if (!r->ops || !r->ops->next_request) {
         err =
             rs_errbuf_set(&r->eb, RS_ERR_INTERNAL, "no sync adapter for %s", PQgetvalue(res, 0, 0));
         goto out;
     }
-    r->credentials = open_sealed(r, PQgetvalue(res, 0, 1), r->job->account_text);
-    if (!r->credentials) {
-        err = rs_errbuf_set(&r->eb, RS_ERR_CRYPTO, "stored credentials cannot be opened");
+    err = rs_sealed_open_json(r->runner->app->vault, RS_SEALED_CREDENTIALS, r->job->account_text,
+                              NULL, PQgetvalue(res, 0, 1), &r->credentials, &r->eb);
+    if (err != RS_OK) {
+        err = RS_ERR_CRYPTO; /* an operator's key problem, not the customer's: no relink */
         goto out;
     }
     if (!PQgetisnull(res, 0, 2) && !(r->base_url = strdup(PQgetvalue(res, 0, 2)))) {
@@ -117,8 +104,10 @@ static enum rs_err load_account(struct run *r)
     r->scope = json_loads(PQgetvalue(res, 0, 3), 0, NULL);
     r->guard_share = strtod(PQgetvalue(res, 0, 4), NULL);
     r->guard_min = strtol(PQgetvalue(res, 0, 5), NULL, 10);
-    snprintf(token_aad, sizeof(token_aad), "%s/token", r->job->account_text);
-    r->ps.token = open_sealed(r, PQgetvalue(res, 0, 6), token_aad);
+    if (!PQgetisnull(res, 0, 6) &&
+        rs_sealed_open_json(r->runner->app->vault, RS_SEALED_ACCESS_TOKEN, r->job->account_text,
+                            NULL, PQgetvalue(res, 0, 6), &r->ps.token, &eb) != RS_OK)
+        rs_log(RS_LOG_WARN, "cached provider token dropped", "detail=\"%s\"", eb.msg);
     r->ps.full = r->job->full || strcmp(PQgetvalue(res, 0, 8), "t") == 0 ||
                  !(r->ops->caps & PROV_CAP_INCREMENTAL);
     r->ps.since_us = r->ps.full ? 0 : strtoll(PQgetvalue(res, 0, 9), NULL, 10);
@@ -205,15 +194,48 @@ static enum rs_err status_error(struct run *r, long status)
     return rs_errbuf_set(&r->eb, RS_ERR_UPSTREAM, "%s answered HTTP %ld", r->ops->name, status);
 }
 
-/* A provider token that got a 401 is marked invalid once, so the adapter fetches a new one. */
-static bool retry_with_new_token(struct run *r, long status)
+/*
+ * An OAuth account's token through the locked refresh: the stored one while it is valid and
+ * not `rejected` (the access token a provider just answered 401 to), else a refreshed one.
+ */
+static enum rs_err oauth_token(struct run *r, const char *rejected)
 {
-    if (status != 401 || !r->ps.token || r->token_retried)
-        return false;
+    struct lf_oauth_io io = {r->runner->db, r->runner->http, r->runner->app->vault};
+    json_t *token = NULL;
+    enum rs_err err = lf_oauth_token_fresh(&io, r->ops, r->job->account_text, rejected,
+                                           rs_time_now_us(), &token, &r->eb);
+
+    if (err != RS_OK)
+        return err;
+    json_decref(r->ps.token);
+    r->ps.token = token;
+    return RS_OK;
+}
+
+/*
+ * After a non-2xx answer: a 401 to a provider token is retried once with a new token (an
+ * OAuth account's refreshed, a client-credentials token marked invalid so that the adapter
+ * asks for another); anything else ends the sync (status_error).
+ */
+static enum rs_err after_refusal(struct run *r, long status)
+{
+    char rejected[LF_OAUTH_TOKEN_MAX + 1];
+    const char *access;
+    enum rs_err err;
+
+    if (status != 401 || r->token_retried || !(r->oauth || r->ps.token))
+        return status_error(r, status);
     r->token_retried = true;
-    r->token_changed = true;
-    json_object_set_new(r->ps.token, "invalid", json_true());
-    return true;
+    if (!r->oauth) {
+        r->token_changed = true;
+        json_object_set_new(r->ps.token, "invalid", json_true());
+        return RS_OK;
+    }
+    access = json_string_value(json_object_get(r->ps.token, "access_token"));
+    snprintf(rejected, sizeof(rejected), "%s", access ? access : "");
+    err = oauth_token(r, rejected[0] ? rejected : NULL);
+    sodium_memzero(rejected, sizeof(rejected));
+    return err;
 }
 
 static enum rs_err send_request(struct run *r, const struct prov_request *req,
@@ -256,7 +278,7 @@ static enum rs_err step(struct run *r, bool *done)
     if ((err = send_request(r, &req, &resp)) != RS_OK)
         goto out;
     if (resp.status < 200 || resp.status > 299) {
-        err = retry_with_new_token(r, resp.status) ? RS_OK : status_error(r, resp.status);
+        err = after_refusal(r, resp.status);
         goto out;
     }
     struct prov_response presp = {resp.status, resp.body.data ? resp.body.data : "", resp.body.len};
@@ -505,32 +527,18 @@ static enum rs_err finish_failed(struct run *r, enum rs_err cause)
 /* Seals the adapter's token (or clears it) when the run changed it. */
 static void save_token(struct run *r)
 {
-    char aad[RS_UUID_STR_LEN + 8], *plain = NULL, *hex = NULL;
-    uint8_t *sealed = NULL;
-    size_t sealed_len = 0;
+    char *hex = NULL;
     const char *params[2] = {r->job->account_text, NULL};
 
-    if (!r->token_changed)
+    if (!r->token_changed || r->oauth)
         return;
-    snprintf(aad, sizeof(aad), "%s/token", r->job->account_text);
-    plain = r->ps.token ? json_dumps(r->ps.token, JSON_COMPACT) : NULL;
-    if (plain && rs_vault_seal(r->runner->app->vault, aad, (const uint8_t *)plain, strlen(plain),
-                               &sealed, &sealed_len) == RS_OK) {
-        hex = malloc(2 * sealed_len + 3);
-        if (hex) {
-            memcpy(hex, "\\x", 2);
-            sodium_bin2hex(hex + 2, 2 * sealed_len + 1, sealed, sealed_len);
-        }
-    }
+    if (r->ps.token && rs_sealed_seal_json(r->runner->app->vault, RS_SEALED_ACCESS_TOKEN,
+                                           r->job->account_text, NULL, r->ps.token, &hex) != RS_OK)
+        return; /* out of memory: the next sync asks for a token again */
     params[1] = hex;
     if (exec(r, "UPDATE linked_accounts SET access_token = $2::bytea WHERE id = $1::uuid", 2,
              params, false) != RS_OK)
         rs_log(RS_LOG_WARN, "cannot store the provider token", "account=%s", r->job->account_text);
-    if (plain) {
-        sodium_memzero(plain, strlen(plain));
-        free(plain);
-    }
-    free(sealed);
     free(hex);
 }
 
@@ -555,6 +563,9 @@ static enum rs_err prepare(struct run *r)
                              "gave up after %d attempts (each worker running it stopped)",
                              r->job->attempts - 1);
     if ((err = load_account(r)) != RS_OK)
+        return err;
+    r->oauth = lf_oauth_uses_oauth(r->ops, r->credentials);
+    if (r->oauth && (err = oauth_token(r, NULL)) != RS_OK)
         return err;
     r->ps.credentials = r->credentials;
     r->ps.base_url = r->base_url;

@@ -17,6 +17,7 @@ struct rs_config {
     char *listen;                  /* HOST:PORT for the HTTP server; port 0 = pick one */
     char *public_url;              /* base URL users reach rosterd at; "" = http://<listen> */
     char *master_key;              /* base64 of 32 bytes; secret */
+    char *master_keys_retired;     /* comma-separated base64 keys that only open; secret */
     bool allow_private_upstreams;  /* allow base_url/webhook hosts on private/loopback nets */
     int64_t http_workers;          /* HTTP worker threads */
     int64_t max_body_bytes;        /* request body limit */

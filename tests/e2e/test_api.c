@@ -1,7 +1,8 @@
 /*
  * End to end: the real rosterd over real HTTP against real PostgreSQL — authentication and
  * tenant isolation, 4xx errors that name the parameter, cursor pagination, the admin API,
- * request limits, metrics and a graceful shutdown under load.
+ * request limits, metrics and a graceful shutdown under load; the OAuth clients' admin API's
+ * refusals (no built-in integration links with OAuth yet).
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -440,6 +441,39 @@ static void test_bad_admin_bodies(void **state)
         rt_api_expect_error(&r, 400, cases[i].param, cases[i].body);
         rt_resp_cleanup(&r);
     }
+}
+
+/* /api/admin/v1/oauth-clients/{integration}: every refusal is the one JSON error, by HTTP. */
+static void test_oauth_clients_refused(void **state)
+{
+    static const char body[] = "{\"client_id\":\"c\",\"client_secret\":\"s3cr3t-e2e\"}";
+    static const char *const methods[] = {"PUT", "GET", "DELETE"};
+    char url[RT_API_URL_MAX];
+    struct rt_resp r = {0};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        const char *with = strcmp(methods[i], "PUT") == 0 ? body : NULL;
+
+        rt_api_send(methods[i],
+                    rt_api_url(url, env.main, "/api/admin/v1/oauth-clients/no-such-hris"),
+                    env.key_a, with, &r);
+        rt_api_expect_error(&r, 404, "integration", "an unknown integration");
+        rt_resp_cleanup(&r);
+        /* BambooHR links by API key: there is no OAuth client to configure */
+        rt_api_send(methods[i], rt_api_url(url, env.main, "/api/admin/v1/oauth-clients/bamboohr"),
+                    env.key_a, with, &r);
+        rt_api_expect_error(&r, 400, "integration", "an integration without OAuth");
+        assert_non_null(strstr(rt_api_str(r.json, "detail"), "OAuth"));
+        assert_null(strstr(r.body, "s3cr3t-e2e"));
+        rt_resp_cleanup(&r);
+        rt_api_send(methods[i], url, NULL, with, &r);
+        rt_api_expect_error(&r, 401, NULL, "no API key");
+        rt_resp_cleanup(&r);
+    }
+    rt_api_send("POST", url, env.key_a, body, &r);
+    rt_api_expect_error(&r, 405, NULL, "POST on an oauth client");
+    rt_resp_cleanup(&r);
 }
 
 static void test_private_base_url(void **state)
@@ -1149,6 +1183,7 @@ int main(void)
         cmocka_unit_test(test_bad_query_parameters),
         cmocka_unit_test(test_bad_cursors),
         cmocka_unit_test(test_bad_admin_bodies),
+        cmocka_unit_test(test_oauth_clients_refused),
         cmocka_unit_test(test_private_base_url),
         cmocka_unit_test(test_unknown_path_and_method),
         cmocka_unit_test(test_pagination_forward_and_back),

@@ -4,12 +4,14 @@
  */
 #include "rt_pg.h"
 
+#include <glob.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +19,7 @@
 
 #include "roster/rs_db.h"
 #include "roster/rs_migrate.h"
+#include "rt_proc.h"
 
 static atomic_uint rt_pg_counter;
 
@@ -170,6 +173,50 @@ enum rs_err rt_pg_migrated_db(char *name_out, size_t name_len, char *conninfo_ou
         fprintf(stderr, "rt_pg: migrating %s failed: %s\n", name_out, eb.msg);
         rt_pg_drop_db(name_out);
         name_out[0] = '\0';
+    }
+    return err;
+}
+
+/* The newest installed server's pg_dump (/usr/lib/postgresql/<major>/bin), like pg-cluster.sh. */
+static bool find_pg_dump(char *out, size_t outlen)
+{
+    glob_t found;
+    long best = -1;
+
+    if (glob("/usr/lib/postgresql/*/bin/pg_dump", 0, NULL, &found) != 0)
+        return false;
+    for (size_t i = 0; i < found.gl_pathc; i++) {
+        long major = strtol(found.gl_pathv[i] + strlen("/usr/lib/postgresql/"), NULL, 10);
+
+        if (major > best && access(found.gl_pathv[i], X_OK) == 0) {
+            best = major;
+            snprintf(out, outlen, "%s", found.gl_pathv[i]);
+        }
+    }
+    globfree(&found);
+    return best >= 0;
+}
+
+enum rs_err rt_pg_dump(const char *conninfo, char **out)
+{
+    char path[256];
+    int status = -1;
+    const char *argv[] = {path, "--no-owner", "--dbname", conninfo, NULL};
+    enum rs_err err;
+
+    *out = NULL;
+    if (!find_pg_dump(path, sizeof(path))) {
+        fprintf(stderr, "rt_pg: no pg_dump under /usr/lib/postgresql\n");
+        return RS_ERR_UNAVAILABLE;
+    }
+    err = rt_proc_run(argv, NULL, 60000, out, &status);
+    if (err == RS_OK && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+        fprintf(stderr, "rt_pg: pg_dump failed (status 0x%x)\n", status);
+        err = RS_ERR_DB;
+    }
+    if (err != RS_OK) {
+        free(*out);
+        *out = NULL;
     }
     return err;
 }

@@ -28,4 +28,11 @@ void rt_pg_drop_db(const char *name);
 enum rs_err rt_pg_migrated_db(char *name_out, size_t name_len, char *conninfo_out,
                               size_t conninfo_len) RS_MUST_CHECK;
 
+/*
+ * The whole of a database as `pg_dump` prints it (schema and data, plain SQL), in *out
+ * (malloc'd, NUL-terminated, at most 1 MiB; caller frees), for tests that look for what must
+ * never be stored in plaintext. RS_OK, or an error after printing why.
+ */
+enum rs_err rt_pg_dump(const char *conninfo, char **out) RS_MUST_CHECK;
+
 #endif

@@ -20,6 +20,7 @@ static const char *const all_settings[][2] = {
     {"listen", "ROSTER_LISTEN"},
     {"public_url", "ROSTER_PUBLIC_URL"},
     {"master_key", "ROSTER_MASTER_KEY"},
+    {"master_keys_retired", "ROSTER_MASTER_KEYS_RETIRED"},
     {"allow_private_upstreams", "ROSTER_ALLOW_PRIVATE_UPSTREAMS"},
     {"http_workers", "ROSTER_HTTP_WORKERS"},
     {"max_body_bytes", "ROSTER_MAX_BODY_BYTES"},
@@ -221,6 +222,8 @@ static void test_string_checks(void **state)
     expect_env_invalid("ROSTER_LISTEN=localhost:http", "listen", "ROSTER_LISTEN");
     expect_env_invalid("ROSTER_LISTEN=localhost:70000", "listen", "ROSTER_LISTEN");
     expect_env_invalid("ROSTER_PUBLIC_URL=example.com", "public_url", "ROSTER_PUBLIC_URL");
+    expect_env_invalid("ROSTER_MASTER_KEYS_RETIRED=" MASTER_KEY ";" MASTER_KEY,
+                       "master_keys_retired", "ROSTER_MASTER_KEYS_RETIRED");
 }
 
 /* Expects a config file to be refused with a message holding both needles. */
@@ -339,6 +342,7 @@ static char *capture_log(const struct rs_config *cfg)
 static void test_log_masks_secrets(void **state)
 {
     char *envp[] = {"ROSTER_MASTER_KEY=" MASTER_KEY,
+                    "ROSTER_MASTER_KEYS_RETIRED=RETIREDKEYEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80=",
                     "ROSTER_DATABASE_URL=postgresql://roster:hunter2@db.internal/roster", NULL};
     struct rs_config cfg;
     struct rs_errbuf eb;
@@ -357,7 +361,8 @@ static void test_log_masks_secrets(void **state)
     }
     assert_null(strstr(log, MASTER_KEY));
     assert_null(strstr(log, "q83vEjRW"));
-    assert_non_null(strstr(log, "(set)"));
+    assert_null(strstr(log, "RETIREDKEY"));
+    assert_non_null(strstr(log, "name=master_keys_retired value=\"(set)\""));
     assert_null(strstr(log, "hunter2"));
     assert_non_null(strstr(log, "db.internal"));
     rs_config_cleanup(&cfg);

@@ -1,4 +1,7 @@
-/* Unit tests for core/rs_vault.c: master keys, sealing and opening, tampering, key derivation. */
+/*
+ * Unit tests for core/rs_vault.c: master keys, sealing and opening, tampering, retired keys and
+ * key ids, key derivation.
+ */
 #include "roster/rs_vault.h"
 
 #include <setjmp.h>
@@ -229,13 +232,188 @@ static void test_derive(void **state)
     rs_vault_free(other);
 }
 
+/* base64 of the bytes 0x20..0x3f: a third key */
+#define KEY3_B64 "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="
+
+static void seal_text(const struct rs_vault *vault, const char *aad, const char *text,
+                      uint8_t **sealed, size_t *len)
+{
+    assert_int_equal(rs_vault_seal(vault, aad, (const uint8_t *)text, strlen(text), sealed, len),
+                     RS_OK);
+}
+
+static void expect_opens(const struct rs_vault *vault, const char *aad, const uint8_t *sealed,
+                         size_t n, const char *want)
+{
+    uint8_t *plain = NULL;
+    size_t plain_len = 0;
+
+    assert_int_equal(rs_vault_open(vault, aad, sealed, n, &plain, &plain_len), RS_OK);
+    assert_int_equal(plain_len, strlen(want));
+    assert_string_equal((const char *)plain, want);
+    rs_vault_free_plain(plain);
+}
+
+static struct rs_vault *vault_with_retired(const char *current, const char *retired)
+{
+    struct rs_vault *vault = vault_ok(current);
+    struct rs_errbuf eb;
+
+    rs_errbuf_clear(&eb);
+    if (rs_vault_add_retired(vault, retired, &eb) != RS_OK)
+        fail_msg("add_retired failed: %s", eb.msg);
+    return vault;
+}
+
+/* A value sealed under the old key opens once that key is retired; new values use the new key. */
+static void test_open_with_retired_key(void **state)
+{
+    struct rs_vault *old = vault_ok(KEY_B64);
+    struct rs_vault *rotated = vault_with_retired(ZERO_KEY_B64, " " KEY_B64 " ,");
+    struct rs_vault *dropped = vault_ok(ZERO_KEY_B64);
+    uint8_t *sealed = NULL, *fresh = NULL;
+    size_t sealed_len = 0, fresh_len = 0;
+    char id[17];
+
+    (void)state;
+    assert_int_equal(rs_vault_key_count(rotated), 2);
+    assert_string_equal(rs_vault_key_id(rotated, id), "8c8586853d1917d7"); /* the new key seals */
+    seal_text(old, AAD, "old-secret", &sealed, &sealed_len);
+    assert_int_equal(rs_vault_key_of(rotated, sealed, sealed_len, id), RS_VAULT_KEY_RETIRED);
+    assert_string_equal(id, "4d6cfaa5c7fce986");
+    expect_opens(rotated, AAD, sealed, sealed_len, "old-secret");
+    expect_no_open(rotated, AAD "x", sealed, sealed_len); /* the retired key checks the AAD too */
+    seal_text(rotated, AAD, "new-secret", &fresh, &fresh_len);
+    assert_memory_equal(fresh + 3, "\x8c\x85\x86\x85\x3d\x19\x17\xd7", 8);
+    assert_int_equal(rs_vault_key_of(rotated, fresh, fresh_len, id), RS_VAULT_KEY_CURRENT);
+    expect_opens(rotated, AAD, fresh, fresh_len, "new-secret");
+    /* the old key alone cannot open what the new one sealed: its id is unknown there */
+    assert_int_equal(rs_vault_key_of(old, fresh, fresh_len, id), RS_VAULT_KEY_UNKNOWN);
+    assert_string_equal(id, "8c8586853d1917d7");
+    expect_no_open(old, AAD, fresh, fresh_len);
+    /* once the retired key is dropped, the old value names an unknown key and fails */
+    assert_int_equal(rs_vault_key_of(dropped, sealed, sealed_len, id), RS_VAULT_KEY_UNKNOWN);
+    assert_string_equal(id, "4d6cfaa5c7fce986");
+    expect_no_open(dropped, AAD, sealed, sealed_len);
+    free(sealed);
+    free(fresh);
+    rs_vault_free(old);
+    rs_vault_free(rotated);
+    rs_vault_free(dropped);
+}
+
+/* Changing the key id to another configured key's id selects that key, whose tag then fails. */
+static void test_changed_key_id_between_known_keys(void **state)
+{
+    struct rs_vault *vault = vault_with_retired(KEY_B64, ZERO_KEY_B64 "," KEY3_B64);
+    uint8_t *sealed = NULL;
+    size_t sealed_len = 0;
+    char id[17];
+
+    (void)state;
+    assert_int_equal(rs_vault_key_count(vault), 3);
+    seal_text(vault, AAD, "secret", &sealed, &sealed_len);
+    expect_opens(vault, AAD, sealed, sealed_len, "secret");
+    memcpy(sealed + 3, "\x8c\x85\x86\x85\x3d\x19\x17\xd7", 8); /* the zero key's id */
+    assert_int_equal(rs_vault_key_of(vault, sealed, sealed_len, id), RS_VAULT_KEY_RETIRED);
+    expect_no_open(vault, AAD, sealed, sealed_len);
+    memcpy(sealed + 3, "\x00\x01\x02\x03\x04\x05\x06\x07", 8); /* nobody's id */
+    assert_int_equal(rs_vault_key_of(vault, sealed, sealed_len, id), RS_VAULT_KEY_UNKNOWN);
+    assert_string_equal(id, "0001020304050607");
+    expect_no_open(vault, AAD, sealed, sealed_len);
+    /* not a sealed value at all */
+    assert_int_equal(rs_vault_key_of(vault, (const uint8_t *)"RV2", 3, id), RS_VAULT_NOT_SEALED);
+    assert_string_equal(id, "");
+    sealed[0] = 'X';
+    assert_int_equal(rs_vault_key_of(vault, sealed, sealed_len, id), RS_VAULT_NOT_SEALED);
+    assert_int_equal(rs_vault_key_of(vault, NULL, 0, id), RS_VAULT_NOT_SEALED);
+    free(sealed);
+    rs_vault_free(vault);
+}
+
+static void test_retired_key_list(void **state)
+{
+    static const char *const bad[] = {
+        KEY3_B64 ",AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==", /* #2 is 31 bytes */
+        KEY3_B64 ",not-base64!",
+        KEY3_B64 "," KEY3_B64 "AAAA",
+    };
+    struct rs_vault *vault = NULL;
+    struct rs_errbuf eb;
+
+    (void)state;
+    /* empty lists, the current key repeated and duplicates add nothing */
+    vault = vault_with_retired(KEY_B64, "");
+    assert_int_equal(rs_vault_key_count(vault), 1);
+    assert_int_equal(rs_vault_add_retired(vault, NULL, &eb), RS_OK);
+    assert_int_equal(rs_vault_add_retired(vault, " , ,", &eb), RS_OK);
+    assert_int_equal(rs_vault_add_retired(vault, KEY_B64 "," KEY_B64_NOPAD, &eb), RS_OK);
+    assert_int_equal(rs_vault_key_count(vault), 1);
+    assert_int_equal(rs_vault_add_retired(vault, KEY3_B64 ", " KEY3_B64, &eb), RS_OK);
+    assert_int_equal(rs_vault_key_count(vault), 2);
+    rs_vault_free(vault);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        vault = vault_ok(KEY_B64);
+        rs_errbuf_clear(&eb);
+        assert_int_equal(rs_vault_add_retired(vault, bad[i], &eb), RS_ERR_INVALID);
+        if (!strstr(eb.msg, "retired key #2"))
+            fail_msg("case %zu: the error does not name the key's position: %s", i, eb.msg);
+        assert_null(strstr(eb.msg, KEY3_B64)); /* never echoed */
+        rs_vault_free(vault);
+    }
+    /* at most RS_VAULT_MAX_KEYS keys: 8 distinct ones fit, the 9th is refused */
+    {
+        char list[1024] = "";
+        size_t used = 0;
+        uint8_t key[32];
+        char b64[64];
+
+        vault = vault_ok(KEY_B64);
+        for (int k = 1; k <= RS_VAULT_MAX_KEYS; k++) {
+            memset(key, 0x40 + k, sizeof(key));
+            sodium_bin2base64(b64, sizeof(b64), key, sizeof(key), sodium_base64_VARIANT_ORIGINAL);
+            used +=
+                (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", k > 1 ? "," : "", b64);
+        }
+        rs_errbuf_clear(&eb);
+        assert_int_equal(rs_vault_add_retired(vault, list, &eb), RS_ERR_INVALID);
+        assert_non_null(strstr(eb.msg, "more than 8"));
+        assert_int_equal(rs_vault_key_count(vault), RS_VAULT_MAX_KEYS);
+        rs_vault_free(vault);
+    }
+}
+
+static void test_derive_all(void **state)
+{
+    struct rs_vault *rotated = vault_with_retired(ZERO_KEY_B64, KEY_B64);
+    struct rs_vault *old = vault_ok(KEY_B64);
+    uint8_t all[RS_VAULT_MAX_KEYS][32];
+    uint8_t one[32];
+
+    (void)state;
+    rs_vault_derive_all(rotated, "cursor01", 1, all, RS_VAULT_MAX_KEYS);
+    rs_vault_derive(rotated, "cursor01", 1, one);
+    assert_memory_equal(all[0], one, 32); /* the current key's subkey first */
+    rs_vault_derive(old, "cursor01", 1, one);
+    assert_memory_equal(all[1], one, 32); /* then the retired key's */
+    rs_vault_free(rotated);
+    rs_vault_free(old);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_master_key_forms), cmocka_unit_test(test_bad_master_keys),
-        cmocka_unit_test(test_seal_open),        cmocka_unit_test(test_seal_open_empty),
-        cmocka_unit_test(test_tamper_each_byte), cmocka_unit_test(test_wrong_aad_or_key),
+        cmocka_unit_test(test_master_key_forms),
+        cmocka_unit_test(test_bad_master_keys),
+        cmocka_unit_test(test_seal_open),
+        cmocka_unit_test(test_seal_open_empty),
+        cmocka_unit_test(test_tamper_each_byte),
+        cmocka_unit_test(test_wrong_aad_or_key),
         cmocka_unit_test(test_derive),
+        cmocka_unit_test(test_open_with_retired_key),
+        cmocka_unit_test(test_changed_key_id_between_known_keys),
+        cmocka_unit_test(test_retired_key_list),
+        cmocka_unit_test(test_derive_all),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
