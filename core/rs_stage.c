@@ -210,9 +210,11 @@ static void *stage_thread(void *arg)
 enum rs_err rs_stage_new(struct rs_db *db, const struct rs_uuid *account,
                          const struct rs_uuid *sync_id, struct rs_stage **out, struct rs_errbuf *eb)
 {
-    struct rs_stage *stage = calloc(1, sizeof(*stage));
+    struct rs_stage *stage = NULL;
 
-    if (!stage)
+    if (!db)
+        return rs_errbuf_set(eb, RS_ERR_INTERNAL, "staging needs a connection of its own");
+    if (!(stage = calloc(1, sizeof(*stage))))
         return rs_errbuf_set(eb, RS_ERR_NOMEM, "out of memory starting to stage");
     stage->db = db;
     stage->account = *account;

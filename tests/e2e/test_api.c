@@ -460,8 +460,8 @@ static void test_oauth_clients_refused(void **state)
                     env.key_a, with, &r);
         rt_api_expect_error(&r, 404, "integration", "an unknown integration");
         rt_resp_cleanup(&r);
-        /* BambooHR links by API key: there is no OAuth client to configure */
-        rt_api_send(methods[i], rt_api_url(url, env.main, "/api/admin/v1/oauth-clients/bamboohr"),
+        /* Personio links by client credentials: there is no OAuth client to configure */
+        rt_api_send(methods[i], rt_api_url(url, env.main, "/api/admin/v1/oauth-clients/personio"),
                     env.key_a, with, &r);
         rt_api_expect_error(&r, 400, "integration", "an integration without OAuth");
         assert_non_null(strstr(rt_api_str(r.json, "detail"), "OAuth"));
@@ -473,6 +473,37 @@ static void test_oauth_clients_refused(void **state)
     }
     rt_api_send("POST", url, env.key_a, body, &r);
     rt_api_expect_error(&r, 405, NULL, "POST on an oauth client");
+    rt_resp_cleanup(&r);
+}
+
+/* An OAuth client for Factorial: set, read back without its secret, replaced, removed. */
+static void test_oauth_client_lifecycle(void **state)
+{
+    static const char body[] = "{\"client_id\":\"roster-app\",\"client_secret\":\"s3cr3t-e2e\"}";
+    char url[RT_API_URL_MAX];
+    struct rt_resp r = {0};
+
+    (void)state;
+    rt_api_url(url, env.main, "/api/admin/v1/oauth-clients/factorial");
+    rt_api_send("PUT", url, env.key_a, body, &r);
+    assert_true(r.status == 200 || r.status == 201);
+    assert_string_equal(rt_api_str(r.json, "client_id"), "roster-app");
+    assert_null(strstr(r.body, "s3cr3t-e2e"));
+    rt_resp_cleanup(&r);
+    rt_api_send("GET", url, env.key_a, NULL, &r);
+    rt_api_expect_status(&r, 200, "GET an oauth client");
+    assert_string_equal(rt_api_str(r.json, "client_id"), "roster-app");
+    assert_null(strstr(r.body, "s3cr3t-e2e"));
+    rt_resp_cleanup(&r);
+    /* another organization sees none */
+    rt_api_send("GET", url, env.key_b, NULL, &r);
+    assert_int_equal(r.status, 404);
+    rt_resp_cleanup(&r);
+    rt_api_send("DELETE", url, env.key_a, NULL, &r);
+    assert_true(r.status == 200 || r.status == 204);
+    rt_resp_cleanup(&r);
+    rt_api_send("GET", url, env.key_a, NULL, &r);
+    assert_int_equal(r.status, 404);
     rt_resp_cleanup(&r);
 }
 
@@ -1184,6 +1215,7 @@ int main(void)
         cmocka_unit_test(test_bad_cursors),
         cmocka_unit_test(test_bad_admin_bodies),
         cmocka_unit_test(test_oauth_clients_refused),
+        cmocka_unit_test(test_oauth_client_lifecycle),
         cmocka_unit_test(test_private_base_url),
         cmocka_unit_test(test_unknown_path_and_method),
         cmocka_unit_test(test_pagination_forward_and_back),

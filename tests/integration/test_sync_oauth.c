@@ -265,12 +265,14 @@ static const char *sync_once(void)
     PGresult *res;
 
     snprintf(runner.owner, sizeof(runner.owner), "test:%d", 1);
+    assert_int_equal(rs_db_open(fx.conninfo, 5, false, &runner.stage_db, &eb), RS_OK);
     assert_int_equal(rs_httpc_new(&opts, &runner.http), RS_OK);
     assert_int_equal(sync_queue_add(fx.db, ACCOUNT, "FULL", "MANUAL", &queued, &eb), RS_OK);
     assert_int_equal(sync_queue_claim(fx.db, runner.owner, 60, &job, &claimed, &eb), RS_OK);
     assert_true(claimed);
     assert_int_equal(sync_run(&runner, &job), RS_OK);
     rs_httpc_free(runner.http);
+    rs_db_free(runner.stage_db);
     res = run("SELECT status || ' ' || COALESCE(reason, '') FROM syncs ORDER BY queued_at DESC "
               "LIMIT 1",
               0, NULL);
