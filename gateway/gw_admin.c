@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "roster/lf_creds.h"
 #include "roster/prov.h"
 #include "roster/rs_log.h"
 #include "roster/rs_token.h"
@@ -71,37 +72,6 @@ static enum rs_err read_new_account(struct gw_req *req, const json_t *body, stru
     return RS_OK;
 }
 
-/* Seals the credentials object for account id; *out is bytea hex text ("\x…"), malloc'd. */
-static enum rs_err seal_credentials(struct gw_req *req, const char *id, const json_t *credentials,
-                                    char **out)
-{
-    char *plain = json_dumps(credentials, JSON_COMPACT | JSON_SORT_KEYS);
-    uint8_t *sealed = NULL;
-    size_t sealed_len = 0;
-    enum rs_err err = RS_ERR_NOMEM;
-
-    if (!plain)
-        goto out;
-    err = rs_vault_seal(req->app->vault, id, (const uint8_t *)plain, strlen(plain), &sealed,
-                        &sealed_len);
-    if (err != RS_OK)
-        goto out;
-    *out = malloc(2 * sealed_len + 3);
-    if (!*out) {
-        err = RS_ERR_NOMEM;
-        goto out;
-    }
-    memcpy(*out, "\\x", 2);
-    sodium_bin2hex(*out + 2, 2 * sealed_len + 1, sealed, sealed_len);
-out:
-    if (plain) {
-        sodium_memzero(plain, strlen(plain));
-        free(plain);
-    }
-    free(sealed);
-    return err;
-}
-
 /* The account and its initial sync, in one statement; the NOTIFY wakes an idle sync worker. */
 #define SQL_INSERT_ACCOUNT                                                                         \
     "WITH la AS (INSERT INTO linked_accounts (id, organization_id, integration, "                  \
@@ -122,7 +92,7 @@ static enum rs_err insert_account(struct gw_req *req, const struct new_account *
 
     rs_token_hash(token, strlen(token), hash);
     rs_token_hash_hex(hash, hash_hex);
-    if ((err = seal_credentials(req, id, a->credentials, &sealed)) != RS_OK)
+    if ((err = lf_creds_seal(req->app->vault, id, a->credentials, &sealed)) != RS_OK)
         goto out;
     const char *params[9] = {id,       req->org_text, a->ops->slug, a->origin_id, a->org_name,
                              a->email, hash_hex,      sealed,       a->base_url};
