@@ -415,6 +415,25 @@ fail:
     gw_reply_error(req, err);
 }
 
+void gw_req_release(struct gw_req *req)
+{
+    evhttp_clear_headers(&req->query);
+    free(req);
+}
+
+void gw_req_add_header(struct gw_req *req, const char *name, const char *value)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(req->ev), name, value);
+}
+
+const char *gw_req_body(struct gw_req *req, size_t *len)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(req->ev);
+
+    *len = evbuffer_get_length(in);
+    return *len ? (const char *)evbuffer_pullup(in, -1) : "";
+}
+
 void gw_req_dispatch(struct evhttp_request *ev, void *arg)
 {
     struct gw_worker *worker = arg;
@@ -437,6 +456,6 @@ void gw_req_dispatch(struct evhttp_request *ev, void *arg)
     evhttp_request_set_on_complete_cb(ev, on_complete, worker);
     handle(req);
     rs_log_clear_context();
-    evhttp_clear_headers(&req->query);
-    free(req);
+    if (!req->deferred)
+        gw_req_release(req);
 }
