@@ -235,7 +235,7 @@ static void reply_account(struct gw_req *req, const char *id)
 
 /* Syncs stop (queued ones are discarded, none is scheduled); data and credentials stay. */
 #define SQL_DEACTIVATE                                                                             \
-    "WITH la AS (UPDATE linked_accounts SET status = 'IDLE', status_detail = 'deactivated', "      \
+    "WITH la AS (UPDATE linked_accounts SET status = 'IDLE', status_detail = 'deactivated: syncs are stopped until the account is activated', "      \
     "deactivated_at = now(), next_sync_at = NULL, modified_at = now() WHERE id = $1::uuid AND "    \
     "organization_id = $2::uuid AND deactivated_at IS NULL RETURNING id) "                         \
     "UPDATE syncs s SET status = 'DISCARDED', reason = 'the account was deactivated', "            \
@@ -259,7 +259,7 @@ static void set_active(struct gw_req *req, bool active)
         res = rs_db_exec(req->db, SQL_IS_DEACTIVATED, 2, params, false, true, &err);
     if (res && PQntuples(res) != 1)
         err = rs_errbuf_set(&req->eb, RS_ERR_NOTFOUND, "no linked account with this id");
-    else if (res && (strcmp(PQgetvalue(res, 0, 0), "t") == 0) == active)
+    else if (res && (strcmp(PQgetvalue(res, 0, 0), "t") == 0) != active)
         err = rs_errbuf_set(&req->eb, RS_ERR_CONFLICT, "the linked account is already %s",
                             active ? "active" : "deactivated");
     PQclear(res);

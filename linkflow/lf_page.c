@@ -108,14 +108,15 @@ enum lf_connect lf_page_connect_kind(const struct prov_ops *ops)
 static enum rs_err provider_item(const struct lf_page_ctx *ctx, const struct prov_ops *ops,
                                  struct rs_buf *out)
 {
-    const char *args[4] = {ops->name, ctx->token, ops->slug, ops->name};
+    const char *how = ops->auth == PROV_AUTH_OAUTH2_CLIENT ? "API credentials" : "API key";
+    const char *args[5] = {ops->name, ctx->token, ops->slug, ops->name, how};
 
     switch (lf_page_connect_kind(ops)) {
     case LF_CONNECT_FORM:
         return html_fmt(out,
                         "<li data-name=\"%s\"><a href=\"/link/%s/%s\">%s"
-                        "<span class=\"how\">API key</span></a></li>\n",
-                        args, 4);
+                        "<span class=\"how\">%s</span></a></li>\n",
+                        args, 5);
     case LF_CONNECT_OAUTH: /* OAUTH-REDIRECT: the "Continue with …" entry goes here */
     case LF_CONNECT_NONE:
         break;
