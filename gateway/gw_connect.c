@@ -22,8 +22,13 @@
 
 #define PAGE_MAX (512 * 1024)
 
-static void send_page(struct gw_req *req, int status, const struct rs_buf *html)
+/*
+ * Pages a person reads are 200 even when they say "expired" or "wrong key" (a browser logs any
+ * 4xx document as a console error); X-Roster-Page names the page for tools and tests.
+ */
+static void send_page(struct gw_req *req, int status, const char *page, const struct rs_buf *html)
 {
+    gw_req_add_header(req, "X-Roster-Page", page);
     for (size_t i = 0; lf_page_headers[i][0]; i++)
         gw_req_add_header(req, lf_page_headers[i][0], lf_page_headers[i][1]);
     gw_reply_text(req, status, "text/html; charset=utf-8", html->data ? html->data : "",
@@ -37,7 +42,7 @@ static void send_problem(struct gw_req *req, enum lf_page_problem problem, const
 
     rs_buf_init(&html, PAGE_MAX);
     if (lf_page_problem(problem, org_name, &status, &html) == RS_OK)
-        send_page(req, status, &html);
+        send_page(req, status, lf_page_problem_name(problem), &html);
     else
         gw_reply_error(req, RS_ERR_NOMEM);
     rs_buf_cleanup(&html);
@@ -114,8 +119,8 @@ static const struct prov_ops *session_provider(const struct lf_session *s, const
 }
 
 static void send_form(struct gw_req *req, const struct lf_session *s, const struct prov_ops *ops,
-                      int status, const json_t *values, const char *error, int bad_field,
-                      const char *field_error)
+                      int status, const char *page, const json_t *values, const char *error,
+                      int bad_field, const char *field_error)
 {
     char form_token[LF_FORM_TOKEN_LEN];
     struct lf_page_ctx ctx;
@@ -124,7 +129,7 @@ static void send_form(struct gw_req *req, const struct lf_session *s, const stru
     page_ctx(req, s, form_token, &ctx);
     rs_buf_init(&html, PAGE_MAX);
     if (lf_page_form(&ctx, ops, values, error, bad_field, field_error, &html) == RS_OK)
-        send_page(req, status, &html);
+        send_page(req, status, page, &html);
     else
         send_problem(req, LF_PAGE_BROKEN, s->org_name);
     rs_buf_cleanup(&html);
@@ -144,13 +149,13 @@ void gw_handle_link_page(struct gw_req *req)
         if (!(ops = session_provider(&s, s.integration)))
             send_problem(req, LF_PAGE_NO_PROVIDER, s.org_name);
         else
-            send_form(req, &s, ops, 200, NULL, NULL, -1, NULL);
+            send_form(req, &s, ops, 200, "form", NULL, NULL, -1, NULL);
         return;
     }
     page_ctx(req, &s, form_token, &ctx);
     rs_buf_init(&html, PAGE_MAX);
     if (lf_page_picker(&ctx, evhttp_find_header(&req->query, "q"), &html) == RS_OK)
-        send_page(req, 200, &html);
+        send_page(req, 200, "picker", &html);
     else
         send_problem(req, LF_PAGE_BROKEN, s.org_name);
     rs_buf_cleanup(&html);
@@ -166,7 +171,7 @@ void gw_handle_link_form(struct gw_req *req)
     if (!(ops = session_provider(&s, req->params[1])))
         send_problem(req, LF_PAGE_NO_PROVIDER, s.org_name);
     else
-        send_form(req, &s, ops, 200, NULL, NULL, -1, NULL);
+        send_form(req, &s, ops, 200, "form", NULL, NULL, -1, NULL);
 }
 
 /* ---- completing a connection ---- */
@@ -287,7 +292,7 @@ static void send_success(struct gw_req *req, const struct lf_session *s,
     if (err == RS_OK)
         err = lf_page_success(&ctx, ops, public_token, opener, next.data, &html);
     if (err == RS_OK)
-        send_page(req, 200, &html);
+        send_page(req, 200, "connected", &html);
     else
         send_problem(req, LF_PAGE_BROKEN, s->org_name);
     rs_buf_cleanup(&html);
@@ -335,8 +340,11 @@ static void connect_done(struct gw_req *req, void *arg)
         rs_log(RS_LOG_INFO, "connect test failed", "integration=%s result=%s status=%ld",
                job->ops->slug, lf_check_result_name(job->outcome.result),
                job->outcome.http_status);
+        gw_req_add_header(req, "X-Roster-Check-Result",
+                          lf_check_result_name(job->outcome.result));
         if (load_session(req, false, &s))
-            send_form(req, &s, job->ops, 422, values, job->outcome.sentence, -1, NULL);
+            send_form(req, &s, job->ops, 200, "form-test-failed", values, job->outcome.sentence,
+                      -1, NULL);
     } else if ((err = complete(req, job->ops, job->credentials, &s, public_token)) == RS_OK) {
         send_success(req, &s, job->ops, public_token);
     } else if (err != RS_ERR_CONFLICT) {
@@ -361,14 +369,14 @@ static bool read_post(struct gw_req *req, const struct lf_session *s, const stru
     bool ok = false;
 
     if (err != RS_ERR_NOMEM && !lf_token_form_check(req->app->vault, &s->id, in.form_token))
-        send_form(req, s, ops, 403, values,
+        send_form(req, s, ops, 200, "form-expired", values,
                   "This form has expired or did not come from this page. Enter the details "
                   "again.",
                   -1, NULL);
     else if (err == RS_ERR_INVALID)
-        send_form(req, s, ops, 422, values, in.bad_field >= 0 ? "Check the highlighted field."
-                                                             : in.error,
-                  in.bad_field, in.error);
+        send_form(req, s, ops, 200, "form-invalid", values,
+                  in.bad_field >= 0 ? "Check the highlighted field." : in.error, in.bad_field,
+                  in.error);
     else if (err != RS_OK || !(*job = calloc(1, sizeof(**job))))
         send_problem(req, LF_PAGE_BROKEN, s->org_name);
     else
@@ -405,7 +413,7 @@ void gw_handle_link_submit(struct gw_req *req)
                                : 10000;
     if ((err = gw_defer(req, connect_work, connect_done, job)) != RS_OK) {
         connect_job_free(job);
-        send_form(req, &s, ops, 503, NULL,
+        send_form(req, &s, ops, 503, "form-busy", NULL,
                   "Roster is busy testing other connections. Wait a moment, then try again.",
                   -1, NULL);
     }

@@ -27,14 +27,22 @@ bool lf_page_asset(const char *name, const char **data, size_t *len, const char 
 {
     const char *dot = strrchr(name, '.');
 
-    if (!dot || (strcmp(dot, ".css") != 0 && strcmp(dot, ".js") != 0))
+    static const char *const types[][2] = {{".css", "text/css; charset=utf-8"},
+                                           {".js", "text/javascript; charset=utf-8"},
+                                           {".svg", "image/svg+xml"}};
+    const char *type = NULL;
+
+    for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++) {
+        if (strcmp(dot, types[i][0]) == 0)
+            type = types[i][1];
+    }
+    if (!type)
         return false; /* the layout is not served on its own */
     for (const struct lf_asset *a = lf_assets; a->name; a++) {
         if (strcmp(a->name, name) == 0) {
             *data = (const char *)a->data;
             *len = a->len;
-            *content_type = strcmp(dot, ".css") == 0 ? "text/css; charset=utf-8"
-                                                     : "text/javascript; charset=utf-8";
+            *content_type = type;
             return true;
         }
     }
@@ -266,6 +274,17 @@ enum rs_err lf_page_success(const struct lf_page_ctx *ctx, const struct prov_ops
     return err;
 }
 
+const char *lf_page_problem_name(enum lf_page_problem problem)
+{
+    static const char *const names[] = {
+        [LF_PAGE_EXPIRED] = "expired",         [LF_PAGE_USED] = "used",
+        [LF_PAGE_REVOKED] = "revoked",         [LF_PAGE_UNKNOWN] = "unknown",
+        [LF_PAGE_NO_PROVIDER] = "no-provider", [LF_PAGE_BROKEN] = "error",
+    };
+
+    return (size_t)problem < sizeof(names) / sizeof(names[0]) ? names[problem] : "error";
+}
+
 enum rs_err lf_page_problem(enum lf_page_problem problem, const char *org_name, int *status,
                             struct rs_buf *out)
 {
@@ -273,20 +292,20 @@ enum rs_err lf_page_problem(enum lf_page_problem problem, const char *org_name, 
         int status;
         const char *title, *text;
     } pages[] = {
-        [LF_PAGE_EXPIRED] = {410, "This link has expired",
+        [LF_PAGE_EXPIRED] = {200, "This link has expired",
                              "Links to connect an HR system work for a limited time. Ask %s for "
                              "a new link from the app that sent it."},
-        [LF_PAGE_USED] = {410, "This link was already used",
+        [LF_PAGE_USED] = {200, "This link was already used",
                           "A connection was completed with this link, and each link works "
                           "once. To connect again or to change the credentials, ask %s for a "
                           "new link from the app that sent it."},
-        [LF_PAGE_REVOKED] = {410, "This link was cancelled",
+        [LF_PAGE_REVOKED] = {200, "This link was cancelled",
                              "This link no longer works. Ask %s for a new link from the app "
                              "that sent it."},
-        [LF_PAGE_UNKNOWN] = {404, "This link is not valid",
+        [LF_PAGE_UNKNOWN] = {200, "This link is not valid",
                              "Check that the whole address was copied. If it was, ask %s for a "
                              "new link from the app that sent it."},
-        [LF_PAGE_NO_PROVIDER] = {404, "This HR system cannot be connected here",
+        [LF_PAGE_NO_PROVIDER] = {200, "This HR system cannot be connected here",
                                  "Go back to the list of HR systems, or ask %s which systems "
                                  "the app supports."},
         [LF_PAGE_BROKEN] = {500, "Something went wrong",

@@ -69,11 +69,17 @@ enum lf_page_problem {
     LF_PAGE_BROKEN,      /* our failure */
 };
 
-/* The page for problem; org_name (NULL: unknown) says whom to ask. *status: its HTTP status. */
+/*
+ * The page for problem; org_name (NULL: unknown) says whom to ask. *status: its HTTP status
+ * (200: a page a person reads is not an HTTP error, which browsers log as one; 500 for ours).
+ */
 enum rs_err lf_page_problem(enum lf_page_problem problem, const char *org_name, int *status,
                             struct rs_buf *out) RS_MUST_CHECK;
 
-/* A static asset ("link.css", "link.js"): its bytes and content type, or false. */
+/* "expired", "used", "revoked", "unknown", "no-provider", "error". */
+const char *lf_page_problem_name(enum lf_page_problem problem);
+
+/* A static asset ("link.css", "link.js", "favicon.svg"): its bytes and content type, or false. */
 bool lf_page_asset(const char *name, const char **data, size_t *len, const char **content_type);
 
 /* The security headers of every /link/ response (NULL-terminated name/value pairs). */

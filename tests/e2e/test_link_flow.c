@@ -126,7 +126,7 @@ static void test_api_key_flow(void **state)
     if (!magic || !strstr(magic, path))
         fail_msg("magic_link_url %s does not end with %s", magic ? magic : "null", path);
     /* the magic link opens the picker, with the security headers */
-    rt_link_get(&env, path, 200, &r);
+    rt_link_get(&env, path, "picker", &r);
     expect_contains("picker", r.body, "/bamboohr\">BambooHR");
     assert_true(rt_resp_header(&r, "Content-Security-Policy", header, sizeof(header)));
     expect_contains("CSP", header, "default-src 'none'");
@@ -138,13 +138,15 @@ static void test_api_key_flow(void **state)
     rt_resp_cleanup(&r);
     /* the server filters too (no script) */
     snprintf(path, sizeof(path), "/link/%s?q=bob", token);
-    rt_link_get(&env, path, 200, &r);
+    rt_link_get(&env, path, "picker", &r);
     expect_contains("filtered picker", r.body, ">HiBob");
     assert_null(strstr(r.body, ">BambooHR"));
     rt_resp_cleanup(&r);
 
     /* a wrong key: the provider's refusal as a sentence, the form again, nothing stored */
-    rt_link_post(&env, token, NULL, "not-the-key", 422, &r);
+    rt_link_post(&env, token, NULL, "not-the-key", "form-test-failed", &r);
+    assert_true(rt_resp_header(&r, "X-Roster-Check-Result", header, sizeof(header)));
+    assert_string_equal(header, "wrong_credentials");
     expect_contains("wrong key", r.body, "BambooHR did not accept the API key");
     expect_contains("subdomain kept", r.body, "value=\"acme\"");
     assert_null(strstr(r.body, "not-the-key"));
@@ -154,7 +156,8 @@ static void test_api_key_flow(void **state)
                                "flow-1"),
                      0);
     /* a forged form token is refused before any test */
-    rt_link_post(&env, token, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "sandbox", 403, &r);
+    rt_link_post(&env, token, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "sandbox", "form-expired",
+                 &r);
     rt_resp_cleanup(&r);
 
     /* the right key: connected, a public token, exchanged once */
@@ -168,7 +171,7 @@ static void test_api_key_flow(void **state)
     json_decref(employees);
     /* the link worked once */
     snprintf(path, sizeof(path), "/link/%s", token);
-    rt_link_get(&env, path, 410, &r);
+    rt_link_get(&env, path, "used", &r);
     expect_contains("used page", r.body, "already used");
     expect_contains("used page", r.body, "new link from the app that sent it");
     rt_resp_cleanup(&r);
@@ -216,18 +219,22 @@ static void test_link_token_validation(void **state)
     assert_string_equal(rt_sync_str(link, "integration_name"), "BambooHR");
     assert_true(json_is_null(json_object_get(link, "magic_link_url")));
     snprintf(url, sizeof(url), "/link/%s", rt_link_token_of(link));
-    rt_link_get(&env, url, 200, &r);
+    rt_link_get(&env, url, "form", &r);
     expect_contains("preselected", r.body, "Connect BambooHR");
     expect_contains("form", r.body, "type=\"password\"");
     rt_resp_cleanup(&r);
     snprintf(url, sizeof(url), "/link/%s/hibob", rt_link_token_of(link));
-    rt_link_get(&env, url, 404, &r); /* not the preselected one */
+    rt_link_get(&env, url, "no-provider", &r); /* not the preselected one */
     rt_resp_cleanup(&r);
     json_decref(link);
-    rt_link_get(&env, "/link/lt_nosuchtokennosuchtokennosuchtokennosuchto", 404, &r);
+    rt_link_get(&env, "/link/lt_nosuchtokennosuchtokennosuchtokennosuchto", "unknown", &r);
     expect_contains("unknown", r.body, "not valid");
     rt_resp_cleanup(&r);
-    rt_link_get(&env, "/link/static/link.css", 200, &r);
+    rt_api_get(rt_api_url(url, env.rosterd, "/link/static/link.css"), NULL, NULL, &r);
+    rt_api_expect_status(&r, 200, "link.css");
+    rt_resp_cleanup(&r);
+    rt_api_get(rt_api_url(url, env.rosterd, "/link/static/layout.html"), NULL, NULL, &r);
+    rt_api_expect_status(&r, 404, "the layout is not a file");
     rt_resp_cleanup(&r);
 }
 
@@ -246,11 +253,11 @@ static void test_expired_and_revoked(void **state)
              "end_user_origin_id = 'exp-1' RETURNING id");
     free(sql_value(sql));
     snprintf(path, sizeof(path), "/link/%s", rt_link_token_of(expired));
-    rt_link_get(&env, path, 410, &r);
+    rt_link_get(&env, path, "expired", &r);
     expect_contains("expired page", r.body, "This link has expired");
     expect_contains("expired page", r.body, "new link from the app that sent it");
     rt_resp_cleanup(&r);
-    rt_link_post(&env, rt_link_token_of(expired), "x", "sandbox", 410, &r); /* no post either */
+    rt_link_post(&env, rt_link_token_of(expired), "x", "sandbox", "expired", &r); /* no post */
     rt_resp_cleanup(&r);
 
     id = sql_value("SELECT id FROM link_sessions WHERE end_user_origin_id = 'rev-1'");
@@ -260,7 +267,7 @@ static void test_expired_and_revoked(void **state)
     json_decref(rt_sync_call(&env, NULL, "POST", NULL, 409, "/api/admin/v1/link-tokens/%s/revoke",
                              id));
     snprintf(path, sizeof(path), "/link/%s", rt_link_token_of(revoked));
-    rt_link_get(&env, path, 410, &r);
+    rt_link_get(&env, path, "revoked", &r);
     expect_contains("revoked page", r.body, "This link was cancelled");
     rt_resp_cleanup(&r);
     /* re-issued: a new magic link for the same end user that works */
@@ -271,7 +278,7 @@ static void test_expired_and_revoked(void **state)
              rt_sync_str(json_object_get(reissued, "token"), "link_token"));
     if (!rt_sync_str(json_object_get(reissued, "token"), "magic_link_url"))
         fail_msg("a re-issued link has no magic_link_url");
-    rt_link_get(&env, path, 200, &r);
+    rt_link_get(&env, path, "picker", &r);
     rt_resp_cleanup(&r);
     got = rt_sync_call(&env, NULL, "GET", NULL, 200, "/api/admin/v1/link-tokens/%s",
                        rt_sync_str(reissued, "id"));

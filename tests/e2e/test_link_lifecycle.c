@@ -180,7 +180,7 @@ static void test_settings_and_success_page(void **state)
     assert_string_equal(rt_sync_str(got, "return_url"), "https://app.example/linked?step=2");
     json_decref(got);
     link = rt_link_token(&env, NULL, "settings-1", "\"integration\":\"bamboohr\"");
-    rt_link_post(&env, rt_link_token_of(link), NULL, "sandbox", 200, &r);
+    rt_link_post(&env, rt_link_token_of(link), NULL, "sandbox", "connected", &r);
     next = rt_link_attr(r.body, "id=\"roster-result\"", "data-return-url");
     origin = rt_link_attr(r.body, "id=\"roster-result\"", "data-opener-origin");
     assert_string_equal(origin, "https://app.example");
@@ -203,13 +203,13 @@ static void test_form_shows_provider_failure(void **state)
 
     (void)state;
     rt_sbx_fault(&env, "{\"provider\":\"bamboohr\",\"kind\":\"status\",\"status\":503,\"count\":8}");
-    rt_link_post(&env, rt_link_token_of(link), NULL, "sandbox", 422, &r);
+    rt_link_post(&env, rt_link_token_of(link), NULL, "sandbox", "form-test-failed", &r);
     if (!strstr(r.body, "BambooHR did not answer in time or is having problems"))
         fail_msg("the provider's outage is not on the page: %.600s", r.body);
     rt_resp_cleanup(&r);
     json_decref(rt_sbx_call(&env, "DELETE", "/faults", NULL));
     /* a value that breaks the field's pattern never reaches the provider */
-    rt_link_post(&env, rt_link_token_of(link), NULL, "a b", 422, &r);
+    rt_link_post(&env, rt_link_token_of(link), NULL, "a b", "form-invalid", &r);
     if (!strstr(r.body, "aria-invalid=\"true\""))
         fail_msg("the bad field is not marked: %.600s", r.body);
     rt_resp_cleanup(&r);

@@ -34,13 +34,25 @@ json_t *rt_link_token(struct rt_sync_env *env, const char *key, const char *orig
     return out;
 }
 
-void rt_link_get(struct rt_sync_env *env, const char *path, long status, struct rt_resp *r)
+/* The answer is the page named `page`. */
+static void expect_page(const char *what, const char *path, const struct rt_resp *r,
+                        const char *page)
+{
+    long status = strcmp(page, "error") == 0 ? 500 : strcmp(page, "form-busy") == 0 ? 503 : 200;
+    char got[64] = "";
+
+    if (!rt_resp_header(r, "X-Roster-Page", got, sizeof(got)) || r->status != status ||
+        strcmp(got, page) != 0)
+        fail_msg("%s %s: status %ld page %s, want %ld %s; body: %.800s", what, path, r->status,
+                 got, status, page, r->body);
+}
+
+void rt_link_get(struct rt_sync_env *env, const char *path, const char *page, struct rt_resp *r)
 {
     char url[RT_API_URL_MAX];
 
     rt_api_get(rt_api_url(url, env->rosterd, "%s", path), NULL, NULL, r);
-    if (r->status != status)
-        fail_msg("GET %s: status %ld, want %ld; body: %.600s", path, r->status, status, r->body);
+    expect_page("GET", path, r, page);
 }
 
 char *rt_link_attr(const char *html, const char *after, const char *attr)
@@ -61,19 +73,19 @@ char *rt_link_attr(const char *html, const char *after, const char *attr)
 }
 
 void rt_link_post(struct rt_sync_env *env, const char *token, const char *form_token,
-                  const char *api_key, long status, struct rt_resp *r)
+                  const char *api_key, const char *page, struct rt_resp *r)
 {
     static const char *const form_headers[] = {
         "Content-Type: application/x-www-form-urlencoded", NULL};
     char url[RT_API_URL_MAX], path[256], body[1024], key[256];
     char *fetched = NULL;
-    struct rt_resp page = {0};
+    struct rt_resp form = {0};
 
     snprintf(path, sizeof(path), "/link/%s/bamboohr", token);
     if (!form_token) {
-        rt_link_get(env, path, 200, &page);
-        fetched = rt_link_attr(page.body, "name=\"form_token\"", "value");
-        rt_resp_cleanup(&page);
+        rt_link_get(env, path, "form", &form);
+        fetched = rt_link_attr(form.body, "name=\"form_token\"", "value");
+        rt_resp_cleanup(&form);
     }
     if (!rt_http_escape(api_key, key, sizeof(key)))
         fail_msg("api key too long");
@@ -85,8 +97,7 @@ void rt_link_post(struct rt_sync_env *env, const char *token, const char *form_t
         .headers = form_headers};
     if (rt_http_do(&req, r) != RS_OK)
         fail_msg("POST %s: no answer (%s)", path, r->errbuf);
-    if (r->status != status)
-        fail_msg("POST %s: status %ld, want %ld; body: %.800s", path, r->status, status, r->body);
+    expect_page("POST", path, r, page);
 }
 
 char *rt_link_connect(struct rt_sync_env *env, const char *token)
@@ -94,7 +105,7 @@ char *rt_link_connect(struct rt_sync_env *env, const char *token)
     struct rt_resp r = {0};
     char *public_token;
 
-    rt_link_post(env, token, NULL, "sandbox", 200, &r);
+    rt_link_post(env, token, NULL, "sandbox", "connected", &r);
     public_token = rt_link_attr(r.body, "id=\"roster-result\"", "data-public-token");
     rt_resp_cleanup(&r);
     return public_token;

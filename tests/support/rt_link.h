@@ -21,8 +21,11 @@
 json_t *rt_link_token(struct rt_sync_env *env, const char *key, const char *origin,
                       const char *extra);
 
-/* GET path of rosterd (a /link/… page) into r; its status must be `status`. */
-void rt_link_get(struct rt_sync_env *env, const char *path, long status, struct rt_resp *r);
+/*
+ * GET path of rosterd (a /link/… page) into r; it must be the page named `page` (header
+ * X-Roster-Page: "picker", "form", "expired", …), with status 200 (500 for "error").
+ */
+void rt_link_get(struct rt_sync_env *env, const char *path, const char *page, struct rt_resp *r);
 
 /* The value of the first `attr="…"` in html after `after` (NULL: anywhere), malloc'd, or
    fails the test. */
@@ -30,11 +33,11 @@ char *rt_link_attr(const char *html, const char *after, const char *attr);
 
 /*
  * POSTs the BambooHR form of link token (subdomain "acme", api_key) with form_token (NULL: the
- * one of the form page, fetched first), as application/x-www-form-urlencoded; must answer
- * `status`; the page in r.
+ * one of the form page, fetched first), as application/x-www-form-urlencoded; the answer must
+ * be the page named `page` ("connected", "form-test-failed", …), in r.
  */
 void rt_link_post(struct rt_sync_env *env, const char *token, const char *form_token,
-                  const char *api_key, long status, struct rt_resp *r);
+                  const char *api_key, const char *page, struct rt_resp *r);
 
 /* The whole happy path of token with the sandbox key: the public token (malloc'd). */
 char *rt_link_connect(struct rt_sync_env *env, const char *token);

@@ -90,11 +90,11 @@ static void test_problems(void **state)
         int status;
         const char *text;
     } cases[] = {
-        {LF_PAGE_EXPIRED, 410, "This link has expired"},
-        {LF_PAGE_USED, 410, "already used"},
-        {LF_PAGE_REVOKED, 410, "cancelled"},
-        {LF_PAGE_UNKNOWN, 404, "not valid"},
-        {LF_PAGE_NO_PROVIDER, 404, "cannot be connected here"},
+        {LF_PAGE_EXPIRED, 200, "This link has expired"},
+        {LF_PAGE_USED, 200, "already used"},
+        {LF_PAGE_REVOKED, 200, "cancelled"},
+        {LF_PAGE_UNKNOWN, 200, "not valid"},
+        {LF_PAGE_NO_PROVIDER, 200, "cannot be connected here"},
         {LF_PAGE_BROKEN, 500, "Something went wrong"},
     };
     struct rs_buf out;
@@ -109,6 +109,8 @@ static void test_problems(void **state)
         assert_non_null(strstr(out.data, cases[i].text));
         assert_non_null(strstr(out.data, "App &amp; Co"));
     }
+    assert_string_equal(lf_page_problem_name(LF_PAGE_EXPIRED), "expired");
+    assert_string_equal(lf_page_problem_name(LF_PAGE_NO_PROVIDER), "no-provider");
     rs_buf_reset(&out);
     assert_int_equal(lf_page_problem(LF_PAGE_EXPIRED, NULL, &status, &out), RS_OK);
     assert_non_null(strstr(out.data, "new link from the app that sent it"));
