@@ -235,7 +235,8 @@ static void reply_account(struct gw_req *req, const char *id)
 
 /* Syncs stop (queued ones are discarded, none is scheduled); data and credentials stay. */
 #define SQL_DEACTIVATE                                                                             \
-    "WITH la AS (UPDATE linked_accounts SET status = 'IDLE', status_detail = 'deactivated: syncs are stopped until the account is activated', "      \
+    "WITH la AS (UPDATE linked_accounts SET status = 'IDLE', status_detail = 'deactivated: syncs " \
+    "are stopped until the account is activated', "                                                \
     "deactivated_at = now(), next_sync_at = NULL, modified_at = now() WHERE id = $1::uuid AND "    \
     "organization_id = $2::uuid AND deactivated_at IS NULL RETURNING id) "                         \
     "UPDATE syncs s SET status = 'DISCARDED', reason = 'the account was deactivated', "            \

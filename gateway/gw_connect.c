@@ -31,8 +31,7 @@ static void send_page(struct gw_req *req, int status, const char *page, const st
     gw_req_add_header(req, "X-Roster-Page", page);
     for (size_t i = 0; lf_page_headers[i][0]; i++)
         gw_req_add_header(req, lf_page_headers[i][0], lf_page_headers[i][1]);
-    gw_reply_text(req, status, "text/html; charset=utf-8", html->data ? html->data : "",
-                  html->len);
+    gw_reply_text(req, status, "text/html; charset=utf-8", html->data ? html->data : "", html->len);
 }
 
 static void send_problem(struct gw_req *req, enum lf_page_problem problem, const char *org_name)
@@ -222,9 +221,14 @@ static enum rs_err store_account(struct gw_req *req, const struct lf_session *s,
     PQclear(res);
     if ((err = lf_creds_seal(req->app->vault, account, credentials, &sealed)) != RS_OK)
         return err;
-    const char *params[8] = {account,      sealed,        s->base_url[0] ? s->base_url : NULL,
-                             s->end_user_org_name, s->email, s->org_text,
-                             ops->slug,    s->origin_id};
+    const char *params[8] = {account,
+                             sealed,
+                             s->base_url[0] ? s->base_url : NULL,
+                             s->end_user_org_name,
+                             s->email,
+                             s->org_text,
+                             ops->slug,
+                             s->origin_id};
     err = exec(req, *relinked ? SQL_RELINK : SQL_NEW_ACCOUNT, *relinked ? 5 : 8, params);
     free(sealed);
     return err;
@@ -276,8 +280,8 @@ static enum rs_err return_url(const struct lf_session *s, const char *public_tok
                           strchr(s->return_url, '?') ? "&" : "?", public_token);
 }
 
-static void send_success(struct gw_req *req, const struct lf_session *s,
-                         const struct prov_ops *ops, const char *public_token)
+static void send_success(struct gw_req *req, const struct lf_session *s, const struct prov_ops *ops,
+                         const char *public_token)
 {
     char form_token[LF_FORM_TOKEN_LEN];
     struct lf_page_ctx ctx;
@@ -338,13 +342,11 @@ static void connect_done(struct gw_req *req, void *arg)
         send_problem(req, LF_PAGE_BROKEN, NULL);
     } else if (job->outcome.result != LF_CHECK_OK) {
         rs_log(RS_LOG_INFO, "connect test failed", "integration=%s result=%s status=%ld",
-               job->ops->slug, lf_check_result_name(job->outcome.result),
-               job->outcome.http_status);
-        gw_req_add_header(req, "X-Roster-Check-Result",
-                          lf_check_result_name(job->outcome.result));
+               job->ops->slug, lf_check_result_name(job->outcome.result), job->outcome.http_status);
+        gw_req_add_header(req, "X-Roster-Check-Result", lf_check_result_name(job->outcome.result));
         if (load_session(req, false, &s))
-            send_form(req, &s, job->ops, 200, "form-test-failed", values, job->outcome.sentence,
-                      -1, NULL);
+            send_form(req, &s, job->ops, 200, "form-test-failed", values, job->outcome.sentence, -1,
+                      NULL);
     } else if ((err = complete(req, job->ops, job->credentials, &s, public_token)) == RS_OK) {
         send_success(req, &s, job->ops, public_token);
     } else if (err != RS_ERR_CONFLICT) {
@@ -408,13 +410,12 @@ void gw_handle_link_submit(struct gw_req *req)
         return;
     snprintf(job->base_url, sizeof(job->base_url), "%s", s.base_url);
     job->opts.allow_private = req->app->cfg->allow_private_upstreams;
-    job->opts.timeout_ms = req->app->cfg->upstream_timeout_ms < 10000
-                               ? req->app->cfg->upstream_timeout_ms
-                               : 10000;
+    job->opts.timeout_ms =
+        req->app->cfg->upstream_timeout_ms < 10000 ? req->app->cfg->upstream_timeout_ms : 10000;
     if ((err = gw_defer(req, connect_work, connect_done, job)) != RS_OK) {
         connect_job_free(job);
         send_form(req, &s, ops, 503, "form-busy", NULL,
-                  "Roster is busy testing other connections. Wait a moment, then try again.",
-                  -1, NULL);
+                  "Roster is busy testing other connections. Wait a moment, then try again.", -1,
+                  NULL);
     }
 }

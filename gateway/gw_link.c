@@ -19,11 +19,10 @@
 #include "roster/rs_url.h"
 
 /* Merge's CategoriesEnum; Roster serves hris and accepts the others alongside it. */
-static const char *const categories[] = {"hris", "ats",         "accounting", "ticketing",
-                                         "crm",  "mktg",        "filestorage"};
+static const char *const categories[] = {"hris", "ats",  "accounting", "ticketing",
+                                         "crm",  "mktg", "filestorage"};
 
-enum rs_err gw_link_text(struct gw_req *req, const json_t *body, const char *name,
-                         const char **out)
+enum rs_err gw_link_text(struct gw_req *req, const json_t *body, const char *name, const char **out)
 {
     const json_t *value = json_object_get(body, name);
 
@@ -51,8 +50,8 @@ static enum rs_err check_categories(struct gw_req *req, const json_t *list)
         bool known = false;
 
         for (size_t k = 0; k < sizeof(categories) / sizeof(categories[0]); k++)
-            known = known || (json_is_string(item) &&
-                              strcmp(json_string_value(item), categories[k]) == 0);
+            known = known ||
+                    (json_is_string(item) && strcmp(json_string_value(item), categories[k]) == 0);
         if (!known)
             return rs_errbuf_param(&req->eb, RS_ERR_INVALID, "categories",
                                    "categories[%zu] is not a Merge category", i);
@@ -82,8 +81,7 @@ static enum rs_err read_integration(struct gw_req *req, const json_t *body, stru
                                "unknown integration (give a slug such as \"bamboohr\")");
     if (lf_page_connect_kind(l->ops) == LF_CONNECT_NONE)
         return rs_errbuf_param(&req->eb, RS_ERR_INVALID, "integration",
-                               "%s cannot be connected through the hosted pages yet",
-                               l->ops->name);
+                               "%s cannot be connected through the hosted pages yet", l->ops->name);
     l->n.integration = l->ops->slug;
     return RS_OK;
 }
@@ -92,8 +90,8 @@ static enum rs_err read_options(struct gw_req *req, const json_t *body, struct l
 {
     const json_t *magic = json_object_get(body, "should_create_magic_link_url");
     const json_t *base_url = json_object_get(body, "base_url");
-    enum rs_err err = lf_token_expiry(json_object_get(body, "link_expiry_mins"),
-                                      &l->n.expiry_mins, &req->eb);
+    enum rs_err err =
+        lf_token_expiry(json_object_get(body, "link_expiry_mins"), &l->n.expiry_mins, &req->eb);
 
     if (err != RS_OK)
         return err;
@@ -103,8 +101,7 @@ static enum rs_err read_options(struct gw_req *req, const json_t *body, struct l
     l->magic = json_is_true(magic);
     if (base_url && !json_is_null(base_url)) {
         if (!json_is_string(base_url) || json_string_length(base_url) > LF_URL_MAX)
-            return rs_errbuf_param(&req->eb, RS_ERR_INVALID, "base_url",
-                                   "base_url must be a URL");
+            return rs_errbuf_param(&req->eb, RS_ERR_INVALID, "base_url", "base_url must be a URL");
         l->n.base_url = json_string_value(base_url);
         if (rs_url_check_upstream(l->n.base_url, req->app->cfg->allow_private_upstreams,
                                   &req->eb) != RS_OK) {

@@ -75,8 +75,7 @@ static const char *const state_conditions[][2] = {
 };
 
 static enum rs_err list_sql(struct gw_req *req, const struct rs_cursor *cursor, int page_size,
-                            struct rs_buf *sql, const char **params, char owned[2][40],
-                            int *n)
+                            struct rs_buf *sql, const char **params, char owned[2][40], int *n)
 {
     const char *status = evhttp_find_header(&req->query, "status");
     const char *origin = evhttp_find_header(&req->query, "end_user_origin_id");
@@ -107,8 +106,7 @@ static enum rs_err list_sql(struct gw_req *req, const struct rs_cursor *cursor, 
                              *n - 1, *n);
     }
     if (err == RS_OK)
-        err = rs_buf_appendf(sql, " ORDER BY s.created_at DESC, s.id DESC LIMIT %d",
-                             page_size + 1);
+        err = rs_buf_appendf(sql, " ORDER BY s.created_at DESC, s.id DESC LIMIT %d", page_size + 1);
     return err;
 }
 
@@ -263,8 +261,8 @@ static enum rs_err reissue(struct gw_req *req, const struct lf_session *old, str
         err = rs_buf_appendf(out, "{\"id\":\"%s\",\"reissued_from\":\"%s\",\"token\":", id,
                              old->id_text);
     if (err == RS_OK)
-        err = gw_link_token_json(req, token, n.integration ? prov_find(n.integration) : NULL,
-                                 true, out);
+        err = gw_link_token_json(req, token, n.integration ? prov_find(n.integration) : NULL, true,
+                                 out);
     if (err == RS_OK)
         err = rs_buf_append(out, "}", 1);
     if (err == RS_OK)

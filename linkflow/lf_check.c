@@ -11,17 +11,23 @@
 #include "roster/rs_log.h"
 #include "roster/rs_time.h"
 
-#define CHECK_MAX_REQUESTS   4 /* auth + metadata + the first page is the longest path */
-#define CHECK_TIMEOUT_MS     10000
-#define CHECK_MAX_BODY_BYTES ((size_t)16 << 20) /* a first page larger than this still proves
-                                                   the credentials work */
+#define CHECK_MAX_REQUESTS 4 /* auth + metadata + the first page is the longest path */
+#define CHECK_TIMEOUT_MS   10000
+#define CHECK_MAX_BODY_BYTES                                                                       \
+    ((size_t)16 << 20) /* a first page larger than this still proves                               \
+                          the credentials work */
 #define CHECK_MAX_429_WAIT_MS 3000
 
 const char *lf_check_result_name(enum lf_check_result result)
 {
-    static const char *const names[] = {"ok",           "wrong_credentials", "missing_permission",
-                                        "not_found",    "provider_down",     "rate_limited",
-                                        "bad_response", "error"};
+    static const char *const names[] = {"ok",
+                                        "wrong_credentials",
+                                        "missing_permission",
+                                        "not_found",
+                                        "provider_down",
+                                        "rate_limited",
+                                        "bad_response",
+                                        "error"};
 
     return (size_t)result < sizeof(names) / sizeof(names[0]) ? names[result] : "error";
 }

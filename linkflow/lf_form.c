@@ -258,7 +258,8 @@ static bool form_decode(const char *s, size_t n, char *out, size_t outlen)
         if (c == '+') {
             c = ' ';
         } else if (c == '%') {
-            int hi = i + 2 < n ? hex_value(s[i + 1]) : -1, lo = i + 2 < n ? hex_value(s[i + 2]) : -1;
+            int hi = i + 2 < n ? hex_value(s[i + 1]) : -1,
+                lo = i + 2 < n ? hex_value(s[i + 2]) : -1;
 
             if (hi < 0 || lo < 0)
                 return false;

@@ -6,7 +6,7 @@
 
 /* One file of linkflow/assets/, compiled in (cmake/embed_assets.cmake). */
 struct lf_asset {
-    const char *name; /* file name, e.g. "link.css" */
+    const char *name;          /* file name, e.g. "link.css" */
     const unsigned char *data; /* len bytes, followed by a NUL */
     size_t len;
 };

@@ -145,8 +145,7 @@ static bool name_matches(const char *name, const char *query)
     return false;
 }
 
-static enum rs_err picker_head(const struct lf_page_ctx *ctx, const char *query,
-                               struct rs_buf *out)
+static enum rs_err picker_head(const struct lf_page_ctx *ctx, const char *query, struct rs_buf *out)
 {
     const char *args[3] = {ctx->org_name, ctx->end_user_org_name, ctx->token};
     enum rs_err err = html_fmt(out,
@@ -205,8 +204,8 @@ static enum rs_err form_head(const struct lf_page_ctx *ctx, const struct prov_op
     enum rs_err err = RS_OK;
 
     if (!ctx->preselected)
-        err = html_fmt(out, "<p class=\"back\"><a href=\"/link/%s\">All HR systems</a></p>\n",
-                       args, 1);
+        err = html_fmt(out, "<p class=\"back\"><a href=\"/link/%s\">All HR systems</a></p>\n", args,
+                       1);
     if (err == RS_OK)
         err = html_fmt(out,
                        "<h1>Connect %s</h1>\n<p class=\"lead\">Roster checks these details with "
@@ -251,8 +250,12 @@ enum rs_err lf_page_success(const struct lf_page_ctx *ctx, const struct prov_ops
                             const char *public_token, const char *opener_origin,
                             const char *return_url, struct rs_buf *out)
 {
-    const char *args[6] = {ops->name, ops->name, ctx->org_name, public_token,
-                           opener_origin ? opener_origin : "", return_url ? return_url : ""};
+    const char *args[6] = {ops->name,
+                           ops->name,
+                           ctx->org_name,
+                           public_token,
+                           opener_origin ? opener_origin : "",
+                           return_url ? return_url : ""};
     const char *next[2] = {return_url, ctx->org_name};
     struct rs_buf body;
     char title[96];

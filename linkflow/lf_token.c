@@ -56,8 +56,8 @@ const char *lf_token_state_name(enum lf_link_state state)
 
 static bool base64url_char(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
 }
 
 bool lf_token_well_formed(const char *text, const char *prefix)

@@ -109,7 +109,6 @@ enum rs_err lf_session_revoke(struct rs_db *db, const char *org, const char *id,
  * exchanged (the detail says which family, never the token).
  */
 enum rs_err lf_session_exchange(struct rs_db *db, const char *org, const char *public_token,
-                                char account[RS_UUID_STR_LEN],
-                                struct rs_errbuf *eb) RS_MUST_CHECK;
+                                char account[RS_UUID_STR_LEN], struct rs_errbuf *eb) RS_MUST_CHECK;
 
 #endif

@@ -94,7 +94,8 @@ static void exchange_into(const char *public_token, struct rt_sync_account *acct
     assert_string_equal(rt_sync_str(integration, "slug"), "bamboohr");
     assert_string_equal(rt_sync_str(integration, "name"), "BambooHR");
     assert_true(json_is_array(json_object_get(integration, "categories")));
-    assert_true(json_is_object(json_object_get(integration, "api_endpoints_to_documentation_urls")));
+    assert_true(
+        json_is_object(json_object_get(integration, "api_endpoints_to_documentation_urls")));
     snprintf(acct->id, sizeof(acct->id), "%s", rt_sync_str(got, "id"));
     snprintf(acct->token, sizeof(acct->token), "%s", rt_sync_str(got, "account_token"));
     json_decref(got);
@@ -156,8 +157,8 @@ static void test_api_key_flow(void **state)
                                "flow-1"),
                      0);
     /* a forged form token is refused before any test */
-    rt_link_post(&env, token, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "sandbox", "form-expired",
-                 &r);
+    rt_link_post(&env, token, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "sandbox",
+                 "form-expired", &r);
     rt_resp_cleanup(&r);
 
     /* the right key: connected, a public token, exchanged once */
@@ -215,7 +216,8 @@ static void test_link_token_validation(void **state)
     rt_api_expect_error(&r, 401, NULL, "no API key");
     rt_resp_cleanup(&r);
     /* a preselected integration opens its form at once; no magic link unless asked */
-    link = rt_link_token(&env, NULL, "valid-1", "\"integration\":\"bamboohr\",\"link_expiry_mins\":30");
+    link = rt_link_token(&env, NULL, "valid-1",
+                         "\"integration\":\"bamboohr\",\"link_expiry_mins\":30");
     assert_string_equal(rt_sync_str(link, "integration_name"), "BambooHR");
     assert_true(json_is_null(json_object_get(link, "magic_link_url")));
     snprintf(url, sizeof(url), "/link/%s", rt_link_token_of(link));
@@ -264,8 +266,8 @@ static void test_expired_and_revoked(void **state)
     got = rt_sync_call(&env, NULL, "POST", NULL, 200, "/api/admin/v1/link-tokens/%s/revoke", id);
     assert_string_equal(rt_sync_str(got, "status"), "REVOKED");
     json_decref(got);
-    json_decref(rt_sync_call(&env, NULL, "POST", NULL, 409, "/api/admin/v1/link-tokens/%s/revoke",
-                             id));
+    json_decref(
+        rt_sync_call(&env, NULL, "POST", NULL, 409, "/api/admin/v1/link-tokens/%s/revoke", id));
     snprintf(path, sizeof(path), "/link/%s", rt_link_token_of(revoked));
     rt_link_get(&env, path, "revoked", &r);
     expect_contains("revoked page", r.body, "This link was cancelled");
@@ -364,11 +366,9 @@ static void test_regenerate_and_delete(void **state)
     json_decref(rt_sync_call(&env, &fresh, "GET", NULL, 401, "/api/hris/v1/account-details"));
     json_decref(
         rt_sync_call(&env, NULL, "GET", NULL, 404, "/api/admin/v1/linked-accounts/%s", acct.id));
-    assert_int_equal(sql_count("SELECT count(*) FROM employees WHERE linked_account_id = '%s'",
-                               acct.id),
-                     0);
     assert_int_equal(
-        sql_count("SELECT count(*) FROM linked_accounts WHERE id = '%s'", acct.id), 0);
+        sql_count("SELECT count(*) FROM employees WHERE linked_account_id = '%s'", acct.id), 0);
+    assert_int_equal(sql_count("SELECT count(*) FROM linked_accounts WHERE id = '%s'", acct.id), 0);
     free(public_token);
     json_decref(link);
 }
@@ -397,8 +397,8 @@ static void test_isolation(void **state)
         list = rt_sync_call(&as_other, NULL, "GET", NULL, 200,
                             "/api/admin/v1/link-tokens?end_user_origin_id=iso-1");
         assert_int_equal(json_array_size(json_object_get(list, "results")), 1);
-        assert_true(json_is_null(json_object_get(
-            json_array_get(json_object_get(list, "results"), 0), "integration")));
+        assert_true(json_is_null(
+            json_object_get(json_array_get(json_object_get(list, "results"), 0), "integration")));
         json_decref(list);
     }
     /* nor exchanges its public token (which then still works for its owner) */
@@ -415,12 +415,9 @@ static void test_isolation(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_api_key_flow),
-        cmocka_unit_test(test_link_token_validation),
-        cmocka_unit_test(test_expired_and_revoked),
-        cmocka_unit_test(test_relink_keeps_ids),
-        cmocka_unit_test(test_regenerate_and_delete),
-        cmocka_unit_test(test_isolation),
+        cmocka_unit_test(test_api_key_flow),          cmocka_unit_test(test_link_token_validation),
+        cmocka_unit_test(test_expired_and_revoked),   cmocka_unit_test(test_relink_keeps_ids),
+        cmocka_unit_test(test_regenerate_and_delete), cmocka_unit_test(test_isolation),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -52,8 +52,7 @@ static void expect_test(const char *want, long status, const char *detail_part)
     if (status)
         assert_int_equal(json_integer_value(json_object_get(got, "http_status")), status);
     if (!detail || !strstr(detail, detail_part))
-        fail_msg("test connection detail \"%s\" lacks \"%s\"", detail ? detail : "",
-                 detail_part);
+        fail_msg("test connection detail \"%s\" lacks \"%s\"", detail ? detail : "", detail_part);
     assert_null(strstr(detail, "sandbox")); /* never the key */
     json_decref(got);
 }
@@ -73,13 +72,16 @@ static void test_connection_categories(void **state)
     rt_sbx_fault(&env, "{\"provider\":\"bamboohr\",\"kind\":\"revoke\"}");
     expect_test("wrong_credentials", 401, "did not accept the API key");
     json_decref(rt_sbx_call(&env, "DELETE", "/faults", NULL));
-    rt_sbx_fault(&env, "{\"provider\":\"bamboohr\",\"kind\":\"status\",\"status\":403,\"count\":4}");
+    rt_sbx_fault(&env,
+                 "{\"provider\":\"bamboohr\",\"kind\":\"status\",\"status\":403,\"count\":4}");
     expect_test("missing_permission", 403, "permission");
     json_decref(rt_sbx_call(&env, "DELETE", "/faults", NULL));
-    rt_sbx_fault(&env, "{\"provider\":\"bamboohr\",\"kind\":\"status\",\"status\":404,\"count\":4}");
+    rt_sbx_fault(&env,
+                 "{\"provider\":\"bamboohr\",\"kind\":\"status\",\"status\":404,\"count\":4}");
     expect_test("not_found", 404, "Company subdomain");
     json_decref(rt_sbx_call(&env, "DELETE", "/faults", NULL));
-    rt_sbx_fault(&env, "{\"provider\":\"bamboohr\",\"kind\":\"status\",\"status\":503,\"count\":8}");
+    rt_sbx_fault(&env,
+                 "{\"provider\":\"bamboohr\",\"kind\":\"status\",\"status\":503,\"count\":8}");
     expect_test("provider_down", 503, "try again in a few minutes");
     json_decref(rt_sbx_call(&env, "DELETE", "/faults", NULL));
     rt_sbx_fault(&env, "{\"provider\":\"bamboohr\",\"kind\":\"status\",\"status\":429,"
@@ -202,7 +204,8 @@ static void test_form_shows_provider_failure(void **state)
     struct rt_resp r = {0};
 
     (void)state;
-    rt_sbx_fault(&env, "{\"provider\":\"bamboohr\",\"kind\":\"status\",\"status\":503,\"count\":8}");
+    rt_sbx_fault(&env,
+                 "{\"provider\":\"bamboohr\",\"kind\":\"status\",\"status\":503,\"count\":8}");
     rt_link_post(&env, rt_link_token_of(link), NULL, "sandbox", "form-test-failed", &r);
     if (!strstr(r.body, "BambooHR did not answer in time or is having problems"))
         fail_msg("the provider's outage is not on the page: %.600s", r.body);

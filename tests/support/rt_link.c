@@ -43,8 +43,8 @@ static void expect_page(const char *what, const char *path, const struct rt_resp
 
     if (!rt_resp_header(r, "X-Roster-Page", got, sizeof(got)) || r->status != status ||
         strcmp(got, page) != 0)
-        fail_msg("%s %s: status %ld page %s, want %ld %s; body: %.800s", what, path, r->status,
-                 got, status, page, r->body);
+        fail_msg("%s %s: status %ld page %s, want %ld %s; body: %.800s", what, path, r->status, got,
+                 status, page, r->body);
 }
 
 void rt_link_get(struct rt_sync_env *env, const char *path, const char *page, struct rt_resp *r)
@@ -75,8 +75,8 @@ char *rt_link_attr(const char *html, const char *after, const char *attr)
 void rt_link_post(struct rt_sync_env *env, const char *token, const char *form_token,
                   const char *api_key, const char *page, struct rt_resp *r)
 {
-    static const char *const form_headers[] = {
-        "Content-Type: application/x-www-form-urlencoded", NULL};
+    static const char *const form_headers[] = {"Content-Type: application/x-www-form-urlencoded",
+                                               NULL};
     char url[RT_API_URL_MAX], path[256], body[1024], key[256];
     char *fetched = NULL;
     struct rt_resp form = {0};
@@ -92,9 +92,10 @@ void rt_link_post(struct rt_sync_env *env, const char *token, const char *form_t
     snprintf(body, sizeof(body), "form_token=%s&f_subdomain=acme&f_api_key=%s",
              form_token ? form_token : fetched, key);
     free(fetched);
-    struct rt_req req = {
-        .method = "POST", .url = rt_api_url(url, env->rosterd, "%s", path), .body = body,
-        .headers = form_headers};
+    struct rt_req req = {.method = "POST",
+                         .url = rt_api_url(url, env->rosterd, "%s", path),
+                         .body = body,
+                         .headers = form_headers};
     if (rt_http_do(&req, r) != RS_OK)
         fail_msg("POST %s: no answer (%s)", path, r->errbuf);
     expect_page("POST", path, r, page);

@@ -107,8 +107,7 @@ static void run(struct script *s, const char *base_url, struct lf_check_outcome 
     json_t *credentials = json_pack("{s:s, s:s}", "subdomain", "acme", "api_key", "k3y-value");
     struct lf_check_options opts = {.send = fake_send, .send_arg = s};
 
-    assert_int_equal(lf_check_run(prov_find("bamboohr"), credentials, base_url, &opts, out),
-                     RS_OK);
+    assert_int_equal(lf_check_run(prov_find("bamboohr"), credentials, base_url, &opts, out), RS_OK);
     assert_int_equal(out->requests, s->next);
     assert_null(strstr(out->sentence, "k3y-value"));
     json_decref(credentials);

@@ -59,7 +59,8 @@ static void test_fields_html(void **state)
     assert_int_equal(lf_form_fields(&ops, values, 1, "Enter the API key.", &out), RS_OK);
     /* a label for every input, the help text, the pattern, the kinds */
     assert_non_null(strstr(out.data, "<label for=\"f-subdomain\">Company subdomain</label>"));
-    assert_non_null(strstr(out.data, "<input id=\"f-subdomain\" name=\"f_subdomain\" type=\"text\""));
+    assert_non_null(
+        strstr(out.data, "<input id=\"f-subdomain\" name=\"f_subdomain\" type=\"text\""));
     assert_non_null(strstr(out.data, "<label for=\"f-api_key\">API key</label>"));
     assert_non_null(strstr(out.data, "name=\"f_api_key\" type=\"password\" required"));
     assert_non_null(strstr(out.data, "pattern=\"^[A-Za-z0-9][A-Za-z0-9\\-]{0,62}$\""));
@@ -71,8 +72,10 @@ static void test_fields_html(void **state)
     assert_non_null(strstr(out.data, "value=\"ac&quot;me\""));
     assert_null(strstr(out.data, "secret-value"));
     /* the field in error */
-    assert_non_null(strstr(out.data, "aria-describedby=\"h-api_key e-field\" aria-invalid=\"true\""));
-    assert_non_null(strstr(out.data, "<p class=\"field-error\" id=\"e-field\">Enter the API key.</p>"));
+    assert_non_null(
+        strstr(out.data, "aria-describedby=\"h-api_key e-field\" aria-invalid=\"true\""));
+    assert_non_null(
+        strstr(out.data, "<p class=\"field-error\" id=\"e-field\">Enter the API key.</p>"));
     rs_buf_cleanup(&out);
     json_decref(values);
 }
@@ -112,8 +115,7 @@ static void test_read(void **state)
     assert_int_equal(in.bad_field, 1);
     lf_form_input_cleanup(&in);
     /* malformed: a repeated field, a bad escape, a NUL, invalid UTF-8 */
-    assert_int_equal(read("f_subdomain=a&f_subdomain=b&f_api_key=longenough", &in),
-                     RS_ERR_INVALID);
+    assert_int_equal(read("f_subdomain=a&f_subdomain=b&f_api_key=longenough", &in), RS_ERR_INVALID);
     assert_int_equal(in.bad_field, -1);
     lf_form_input_cleanup(&in);
     assert_int_equal(read("f_subdomain=a%zz&f_api_key=longenough", &in), RS_ERR_INVALID);

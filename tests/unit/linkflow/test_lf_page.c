@@ -24,7 +24,7 @@ static void expect_no_inline_code(const char *html)
     assert_null(strstr(html, "style="));
     assert_null(strstr(html, "<style"));
     assert_null(strstr(html, "onclick"));
-    assert_null(strstr(html, "http://"));  /* no external asset */
+    assert_null(strstr(html, "http://")); /* no external asset */
     assert_null(strstr(html, "https://"));
 }
 
