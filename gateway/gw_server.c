@@ -179,7 +179,7 @@ static void worker_cleanup(struct worker_ctx *ctx)
 {
     /* a deferred request's thread posts its completion to this loop: wait for it first */
     if (ctx->w.base)
-        gw_defer_drain(&ctx->w, 30000);
+        gw_defer_drain(&ctx->w, 60000); /* a test gives up after 25 s + one request */
     if (ctx->stop_event)
         event_free(ctx->stop_event);
     if (ctx->drain_timer)

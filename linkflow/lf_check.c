@@ -17,6 +17,7 @@
     ((size_t)16 << 20) /* a first page larger than this still proves                               \
                           the credentials work */
 #define CHECK_MAX_429_WAIT_MS 3000
+#define CHECK_TOTAL_US        INT64_C(25000000) /* a person is waiting: give up after this */
 
 const char *lf_check_result_name(enum lf_check_result result)
 {
@@ -255,6 +256,7 @@ enum rs_err lf_check_run(const struct prov_ops *ops, const json_t *credentials,
     struct rs_httpc *http = NULL;
     bool finished = false;
     enum rs_err err = RS_OK;
+    int64_t deadline = rs_time_mono_us() + CHECK_TOTAL_US;
 
     memset(out, 0, sizeof(*out));
     c.send = opts && opts->send ? opts->send : send_default;
@@ -271,8 +273,13 @@ enum rs_err lf_check_run(const struct prov_ops *ops, const json_t *credentials,
         err = RS_ERR_NOMEM;
         goto out;
     }
-    for (int i = 0; i < CHECK_MAX_REQUESTS && !finished; i++)
+    for (int i = 0; i < CHECK_MAX_REQUESTS && !finished; i++) {
+        if (i > 0 && rs_time_mono_us() > deadline) {
+            lf_check_classify(ops, RS_ERR_TIMEOUT, 0, false, out);
+            goto out;
+        }
         check_step(&c, &finished);
+    }
     if (!finished) /* only metadata so far: what came back was fine */
         lf_check_classify(ops, RS_OK, 200, false, out);
 out:

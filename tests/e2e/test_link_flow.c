@@ -176,6 +176,10 @@ static void test_api_key_flow(void **state)
     expect_contains("used page", r.body, "already used");
     expect_contains("used page", r.body, "new link from the app that sent it");
     rt_resp_cleanup(&r);
+    /* bearer secrets in paths never reach the log */
+    assert_false(rt_proc_log_contains(env.rosterd, token + 3));
+    assert_false(rt_proc_log_contains(env.rosterd, public_token + 3));
+    assert_true(rt_proc_log_contains(env.rosterd, "path=\"/link/lt_***/bamboohr\""));
     free(public_token);
     json_decref(link);
 }
