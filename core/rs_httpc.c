@@ -540,6 +540,7 @@ static CURLcode attempt_perform(struct httpc_send *s)
         setup_request(client->easy, s->req, s->headers))
         return CURLE_FAILED_INIT;
     code = curl_easy_perform(client->easy);
+    s->resp->unresolved = code == CURLE_COULDNT_RESOLVE_HOST;
     /* a refused address matters only when no other address of the host could be reached */
     if (code != CURLE_COULDNT_CONNECT)
         att->refused = false;
@@ -682,6 +683,7 @@ enum rs_err rs_httpc_send(struct rs_httpc *client, struct rs_throttle *throttle,
     resp->retry_after[0] = '\0';
     resp->attempts = 0;
     resp->waited_ms = 0;
+    resp->unresolved = false;
     rs_buf_reset(&resp->body);
     err = request_check(req, eb);
     if (err != RS_OK)

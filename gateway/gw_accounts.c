@@ -23,7 +23,9 @@ enum {
     C_CREATED,
     C_COMPLETED,
     C_CREATED_US,
-    C_STATUS_DETAIL
+    C_STATUS_DETAIL,
+    C_LAST_ERROR,
+    C_DEACTIVATED
 };
 
 static enum rs_err text_field(struct rs_buf *out, const char *key, const PGresult *res, int i,
@@ -124,6 +126,10 @@ static enum rs_err render_linked(const PGresult *res, int i, bool admin, struct 
         err = text_field(out, "base_url", res, i, C_BASE_URL);
     if (err == RS_OK && admin)
         err = text_field(out, "created_at", res, i, C_CREATED);
+    if (err == RS_OK && admin)
+        err = text_field(out, "last_error", res, i, C_LAST_ERROR);
+    if (err == RS_OK && admin)
+        err = text_field(out, "deactivated_at", res, i, C_DEACTIVATED);
     return err == RS_OK ? rs_buf_append(out, "}", 1) : err;
 }
 

@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "roster/lf_check.h"
 #include "roster/prov.h"
 #include "roster/rs_log.h"
 #include "roster/rs_sealed.h"
@@ -208,4 +209,185 @@ out:
     else
         gw_reply_error(req, err);
     PQclear(res);
+}
+
+/* Replies with the admin view of account id (after a lifecycle change). */
+static void reply_account(struct gw_req *req, const char *id)
+{
+    static const char sql[] = "SELECT " GW_ACCOUNT_COLUMNS " FROM linked_accounts la "
+                              "WHERE la.id = $1::uuid AND la.organization_id = $2::uuid";
+    const char *params[2] = {id, req->org_text};
+    struct rs_buf body;
+    enum rs_err err;
+    PGresult *res = rs_db_exec(req->db, sql, 2, params, false, true, &err);
+
+    rs_buf_init(&body, 1 << 20);
+    if (res && PQntuples(res) != 1)
+        err = rs_errbuf_set(&req->eb, RS_ERR_NOTFOUND, "no linked account with this id");
+    else if (res)
+        err = gw_render_account(res, 0, GW_ACCOUNT_ADMIN, &body);
+    if (err == RS_OK)
+        gw_reply_json(req, 200, &body);
+    else
+        gw_reply_error(req, err);
+    PQclear(res);
+    rs_buf_cleanup(&body);
+}
+
+/* Syncs stop (queued ones are discarded, none is scheduled); data and credentials stay. */
+#define SQL_DEACTIVATE                                                                             \
+    "WITH la AS (UPDATE linked_accounts SET status = 'IDLE', status_detail = 'deactivated: syncs " \
+    "are stopped until the account is activated', "                                                \
+    "deactivated_at = now(), next_sync_at = NULL, modified_at = now() WHERE id = $1::uuid AND "    \
+    "organization_id = $2::uuid AND deactivated_at IS NULL RETURNING id) "                         \
+    "UPDATE syncs s SET status = 'DISCARDED', reason = 'the account was deactivated', "            \
+    "finished_at = now() FROM la WHERE s.linked_account_id = la.id AND s.status = 'QUEUED'"
+#define SQL_ACTIVATE                                                                               \
+    "UPDATE linked_accounts SET status = 'COMPLETE', status_detail = NULL, deactivated_at = "      \
+    "NULL, next_sync_at = now(), modified_at = now() WHERE id = $1::uuid AND organization_id = "   \
+    "$2::uuid AND deactivated_at IS NOT NULL"
+#define SQL_IS_DEACTIVATED                                                                         \
+    "SELECT deactivated_at IS NOT NULL FROM linked_accounts WHERE id = $1::uuid AND "              \
+    "organization_id = $2::uuid"
+
+static void set_active(struct gw_req *req, bool active)
+{
+    char id[RS_UUID_STR_LEN];
+    const char *params[2] = {id, req->org_text};
+    PGresult *res = NULL;
+    enum rs_err err = path_account(req, id);
+
+    if (err == RS_OK)
+        res = rs_db_exec(req->db, SQL_IS_DEACTIVATED, 2, params, false, true, &err);
+    if (res && PQntuples(res) != 1)
+        err = rs_errbuf_set(&req->eb, RS_ERR_NOTFOUND, "no linked account with this id");
+    else if (res && (strcmp(PQgetvalue(res, 0, 0), "t") == 0) != active)
+        err = rs_errbuf_set(&req->eb, RS_ERR_CONFLICT, "the linked account is already %s",
+                            active ? "active" : "deactivated");
+    PQclear(res);
+    res = NULL;
+    if (err == RS_OK)
+        res = rs_db_exec(req->db, active ? SQL_ACTIVATE : SQL_DEACTIVATE, 2, params, false, true,
+                         &err);
+    PQclear(res);
+    if (err != RS_OK) {
+        gw_reply_error(req, err);
+        return;
+    }
+    rs_log(RS_LOG_INFO, active ? "linked account activated" : "linked account deactivated",
+           "account=%s org=%s", id, req->org_text);
+    reply_account(req, id);
+}
+
+void gw_handle_admin_account_deactivate(struct gw_req *req)
+{
+    set_active(req, false);
+}
+
+void gw_handle_admin_account_activate(struct gw_req *req)
+{
+    set_active(req, true);
+}
+
+/* A stored account's test connection, waiting for its thread. */
+struct test_job {
+    const struct prov_ops *ops;
+    json_t *credentials;
+    char *base_url;
+    struct lf_check_options opts;
+    struct lf_check_outcome outcome;
+    enum rs_err err;
+};
+
+static void test_job_free(struct test_job *job)
+{
+    json_decref(job->credentials);
+    free(job->base_url);
+    free(job);
+}
+
+static void test_work(void *arg)
+{
+    struct test_job *job = arg;
+
+    job->err = lf_check_run(job->ops, job->credentials, job->base_url, &job->opts, &job->outcome);
+}
+
+static void test_done(struct gw_req *req, void *arg)
+{
+    struct test_job *job = arg;
+    struct rs_buf body;
+    enum rs_err err = job->err;
+
+    rs_buf_init(&body, 4096);
+    if (err == RS_OK)
+        err = rs_buf_appendf(&body, "{\"result\":\"%s\",\"ok\":%s,\"http_status\":",
+                             lf_check_result_name(job->outcome.result),
+                             job->outcome.result == LF_CHECK_OK ? "true" : "false");
+    if (err == RS_OK)
+        err = job->outcome.http_status ? rs_buf_appendf(&body, "%ld", job->outcome.http_status)
+                                       : rs_buf_append_str(&body, "null");
+    if (err == RS_OK)
+        err = rs_buf_append_str(&body, ",\"detail\":");
+    if (err == RS_OK)
+        err = rs_buf_append_json_str(&body, job->outcome.sentence, strlen(job->outcome.sentence));
+    if (err == RS_OK)
+        err = rs_buf_append(&body, "}", 1);
+    if (err == RS_OK)
+        gw_reply_json(req, 200, &body);
+    else
+        gw_reply_error(req, err);
+    rs_buf_cleanup(&body);
+    test_job_free(job);
+}
+
+#define SQL_TEST_ACCOUNT                                                                           \
+    "SELECT integration, credentials, base_url FROM linked_accounts WHERE id = $1::uuid AND "      \
+    "organization_id = $2::uuid"
+
+/* Loads what testing account id needs into a new job. */
+static enum rs_err test_job_load(struct gw_req *req, const char *id, struct test_job **out)
+{
+    const char *params[2] = {id, req->org_text};
+    struct test_job *job = calloc(1, sizeof(*job));
+    enum rs_err err = job ? RS_OK : RS_ERR_NOMEM;
+    PGresult *res = NULL;
+    struct rs_errbuf open_eb = {{0}, {0}}; /* detail for the log only: never shown */
+
+    if (err == RS_OK)
+        res = rs_db_exec(req->db, SQL_TEST_ACCOUNT, 2, params, false, true, &err);
+    if (res && PQntuples(res) != 1)
+        err = rs_errbuf_set(&req->eb, RS_ERR_NOTFOUND, "no linked account with this id");
+    else if (res && !(job->ops = prov_find(PQgetvalue(res, 0, 0))))
+        err = rs_errbuf_set(&req->eb, RS_ERR_CONFLICT, "no adapter for this integration");
+    else if (res &&
+             rs_sealed_open_json(req->app->vault, RS_SEALED_CREDENTIALS, id, NULL,
+                                 PQgetvalue(res, 0, 1), &job->credentials, &open_eb) != RS_OK)
+        err = rs_errbuf_set(&req->eb, RS_ERR_CONFLICT,
+                            "the stored credentials cannot be opened (was the master key "
+                            "changed?); relink the account");
+    else if (res && !PQgetisnull(res, 0, 2) && !(job->base_url = strdup(PQgetvalue(res, 0, 2))))
+        err = RS_ERR_NOMEM;
+    PQclear(res);
+    if (err == RS_OK) {
+        job->opts.allow_private = req->app->cfg->allow_private_upstreams;
+        *out = job;
+    } else if (job) {
+        test_job_free(job);
+    }
+    return err;
+}
+
+void gw_handle_admin_account_test(struct gw_req *req)
+{
+    char id[RS_UUID_STR_LEN];
+    struct test_job *job = NULL;
+    enum rs_err err = path_account(req, id);
+
+    if (err == RS_OK)
+        err = test_job_load(req, id, &job);
+    if (err == RS_OK && (err = gw_defer(req, test_work, test_done, job)) != RS_OK)
+        test_job_free(job);
+    if (err != RS_OK)
+        gw_reply_error(req, err);
 }

@@ -5,6 +5,7 @@
 #ifndef ROSTER_GW_INT_H
 #define ROSTER_GW_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <pthread.h>
@@ -49,6 +50,7 @@ struct gw_worker {
     int inflight; /* connections with a request not yet fully answered (entries of busy) */
     struct evhttp_connection **busy;
     int busy_cap;
+    atomic_int deferred; /* requests whose work runs on another thread (gw_defer) */
 };
 
 /* The linked account an X-Account-Token selected. */
@@ -81,6 +83,7 @@ struct gw_req {
     struct gw_account account; /* set when auth == GW_AUTH_ACCOUNT */
     struct rs_errbuf eb;
     int status;
+    bool deferred; /* handed to gw_defer: answered and freed later, on this worker */
 };
 
 typedef void (*gw_handler_fn)(struct gw_req *req);
@@ -132,6 +135,28 @@ void gw_reply_error(struct gw_req *req, enum rs_err err);
 const char *gw_req_header(struct gw_req *req, const char *name);
 /* Reads the request body as a JSON object (400 naming the problem otherwise). */
 enum rs_err gw_req_json_body(struct gw_req *req, json_t **out) RS_MUST_CHECK;
+
+/* Frees a request that was deferred (gw_defer), once it has been answered. */
+void gw_req_release(struct gw_req *req);
+/* Adds a response header (before the reply is sent). */
+void gw_req_add_header(struct gw_req *req, const char *name, const char *value);
+/* The request body as bytes (not NUL-terminated), *len its length. */
+const char *gw_req_body(struct gw_req *req, size_t *len);
+
+/*
+ * gw_defer.c: work that must not block the worker's event loop (a provider request) runs on a
+ * thread of its own; `done` then runs back on the request's worker thread, with the request
+ * and the worker's database, and must answer it. work gets only arg (no request, no database).
+ * RS_OK: the request is deferred (the handler returns without answering); RS_ERR_UNAVAILABLE
+ * when too many deferred requests run already (nothing was started; answer the error).
+ */
+typedef void (*gw_defer_work_fn)(void *arg);
+typedef void (*gw_defer_done_fn)(struct gw_req *req, void *arg);
+enum rs_err gw_defer(struct gw_req *req, gw_defer_work_fn work, gw_defer_done_fn done,
+                     void *arg) RS_MUST_CHECK;
+/* At shutdown: lets the worker's deferred requests finish (up to timeout_ms) before its loop
+   and connections are freed. */
+void gw_defer_drain(struct gw_worker *worker, int64_t timeout_ms);
 
 /* gw_auth.c: who is calling. Fills req->org (and req->account); errors in req->eb. */
 enum rs_err gw_auth(struct gw_req *req, enum gw_auth_level level) RS_MUST_CHECK;
@@ -226,11 +251,16 @@ void gw_handle_linked_accounts(struct gw_req *req);
     "la.end_user_email_address, la.status, la.base_url, "                                          \
     "to_char(la.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "                \
     "to_char(la.completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "              \
-    "(extract(epoch from la.created_at) * 1000000)::int8, la.status_detail"
+    "(extract(epoch from la.created_at) * 1000000)::int8, la.status_detail, "                      \
+    "COALESCE(la.status_detail, (SELECT CASE WHEN s.status = 'FAILED' THEN s.reason END "          \
+    "FROM syncs s WHERE s.linked_account_id = la.id AND s.status IN ('DONE', 'FAILED') "           \
+    "ORDER BY s.queued_at DESC LIMIT 1)), "                                                        \
+    "to_char(la.deactivated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 enum gw_account_view {
     GW_ACCOUNT_LINKED,  /* an item of GET /api/hris/v1/linked-accounts */
     GW_ACCOUNT_DETAILS, /* GET /api/hris/v1/account-details */
-    GW_ACCOUNT_ADMIN,   /* the admin API: Merge's item plus base_url and created_at */
+    GW_ACCOUNT_ADMIN,   /* the admin API: Merge's item plus base_url, created_at, last_error
+                           and deactivated_at */
 };
 /* Appends row i of a GW_ACCOUNT_COLUMNS result as the JSON of view. */
 enum rs_err gw_render_account(const PGresult *res, int i, enum gw_account_view view,
@@ -253,6 +283,39 @@ void gw_handle_admin_account_create(struct gw_req *req);
 void gw_handle_admin_account_list(struct gw_req *req);
 void gw_handle_admin_account_get(struct gw_req *req);
 void gw_handle_admin_account_delete(struct gw_req *req);
+void gw_handle_admin_account_test(struct gw_req *req);
+void gw_handle_admin_account_deactivate(struct gw_req *req);
+void gw_handle_admin_account_activate(struct gw_req *req);
+
+/* gw_link.c: Merge's link API. */
+void gw_handle_link_token(struct gw_req *req);
+void gw_handle_account_token(struct gw_req *req);
+void gw_handle_account_token_regenerate(struct gw_req *req);
+void gw_handle_delete_account(struct gw_req *req);
+/* A required text member of body (1..LF_TEXT_MAX bytes); 400 naming it otherwise. */
+enum rs_err gw_link_text(struct gw_req *req, const json_t *body, const char *name,
+                         const char **out) RS_MUST_CHECK;
+/* Appends ROSTER_PUBLIC_URL (or http://<Host the caller used>) followed by path. */
+enum rs_err gw_link_public_url(struct gw_req *req, const char *path,
+                               struct rs_buf *out) RS_MUST_CHECK;
+struct prov_ops;
+/* Appends Merge's LinkToken object: {"link_token", "integration_name", "magic_link_url"}. */
+enum rs_err gw_link_token_json(struct gw_req *req, const char *token, const struct prov_ops *ops,
+                               bool magic, struct rs_buf *out) RS_MUST_CHECK;
+
+/* gw_connect.c: the hosted connect pages under /link/ (no API key: the token is the session). */
+void gw_handle_link_asset(struct gw_req *req);
+void gw_handle_link_page(struct gw_req *req);
+void gw_handle_link_form(struct gw_req *req);
+void gw_handle_link_submit(struct gw_req *req);
+
+/* gw_linkadmin.c: the admin API over link sessions and the organization's link settings. */
+void gw_handle_admin_links_list(struct gw_req *req);
+void gw_handle_admin_link_get(struct gw_req *req);
+void gw_handle_admin_link_revoke(struct gw_req *req);
+void gw_handle_admin_link_reissue(struct gw_req *req);
+void gw_handle_admin_link_settings_get(struct gw_req *req);
+void gw_handle_admin_link_settings_patch(struct gw_req *req);
 
 /*
  * gw_oauth.c: the admin API over the organization's OAuth clients, per integration. The

@@ -94,16 +94,42 @@ static const char *method_name(enum evhttp_cmd_type method)
     }
 }
 
+/*
+ * The path as logged: link tokens (/link/lt_…) and public tokens (/account-token/pt_…) are
+ * bearer secrets in a path, so everything after their prefix is replaced by "***".
+ */
+static const char *loggable_path(const char *path, char *out, size_t outlen)
+{
+    size_t o = 0;
+
+    for (const char *p = path; *p && o + 4 < outlen;) {
+        bool secret =
+            p > path && p[-1] == '/' && (strncmp(p, "lt_", 3) == 0 || strncmp(p, "pt_", 3) == 0);
+
+        out[o++] = *p++;
+        if (!secret)
+            continue;
+        out[o++] = *p++; /* "t" */
+        out[o++] = *p++; /* "_" */
+        while (*p && *p != '/')
+            p++;
+        memcpy(out + o, "***", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 static void log_request(struct gw_req *req, int64_t duration_us)
 {
-    char path[160];
+    char path[160], plain[sizeof(req->path)];
 
     if (!req->app->cfg->access_log)
         return;
     rs_log(RS_LOG_INFO, "request", "method=%s path=%s status=%d dur_us=%" PRId64 " route=%s",
            method_name(evhttp_request_get_command(req->ev)),
-           rs_log_quote(req->path, path, sizeof(path)), req->status, duration_us,
-           req->route ? req->route->name : "-");
+           rs_log_quote(loggable_path(req->path, plain, sizeof(plain)), path, sizeof(path)),
+           req->status, duration_us, req->route ? req->route->name : "-");
 }
 
 static void send_reply(struct gw_req *req, int status, struct evbuffer *body)
@@ -415,6 +441,25 @@ fail:
     gw_reply_error(req, err);
 }
 
+void gw_req_release(struct gw_req *req)
+{
+    evhttp_clear_headers(&req->query);
+    free(req);
+}
+
+void gw_req_add_header(struct gw_req *req, const char *name, const char *value)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(req->ev), name, value);
+}
+
+const char *gw_req_body(struct gw_req *req, size_t *len)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(req->ev);
+
+    *len = evbuffer_get_length(in);
+    return *len ? (const char *)evbuffer_pullup(in, -1) : "";
+}
+
 void gw_req_dispatch(struct evhttp_request *ev, void *arg)
 {
     struct gw_worker *worker = arg;
@@ -437,6 +482,6 @@ void gw_req_dispatch(struct evhttp_request *ev, void *arg)
     evhttp_request_set_on_complete_cb(ev, on_complete, worker);
     handle(req);
     rs_log_clear_context();
-    evhttp_clear_headers(&req->query);
-    free(req);
+    if (!req->deferred)
+        gw_req_release(req);
 }

@@ -104,7 +104,8 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    if (ctx->w.inflight <= 0 || rs_time_mono_us() >= ctx->deadline_us) {
+    if ((ctx->w.inflight <= 0 && atomic_load(&ctx->w.deferred) <= 0) ||
+        rs_time_mono_us() >= ctx->deadline_us) {
         if (ctx->w.inflight > 0)
             rs_log(RS_LOG_WARN, "shutdown grace expired", "worker=%d inflight=%d", ctx->w.index,
                    ctx->w.inflight);
@@ -176,6 +177,9 @@ static enum rs_err worker_init(struct worker_ctx *ctx, const struct gw_app *app,
 
 static void worker_cleanup(struct worker_ctx *ctx)
 {
+    /* a deferred request's thread posts its completion to this loop: wait for it first */
+    if (ctx->w.base)
+        gw_defer_drain(&ctx->w, 60000); /* a test gives up after 25 s + one request */
     if (ctx->stop_event)
         event_free(ctx->stop_event);
     if (ctx->drain_timer)

@@ -402,9 +402,12 @@ static enum rs_err record_outcome(struct run *r, const char *status, const char 
 #define SQL_ACCOUNT_FAILED                                                                         \
     "UPDATE linked_accounts SET next_sync_at = now() + make_interval(secs => "                     \
     "LEAST(sync_interval_s, $2::int)) WHERE id = $1::uuid"
+/* credentials replaced (a relink) after this sync started are not the ones that were refused */
 #define SQL_ACCOUNT_RELINK                                                                         \
-    "UPDATE linked_accounts SET status = 'RELINK_NEEDED', status_detail = $2, "                    \
-    "next_sync_at = NULL, modified_at = now() WHERE id = $1::uuid"
+    "UPDATE linked_accounts la SET status = 'RELINK_NEEDED', status_detail = $2, "                 \
+    "next_sync_at = NULL, modified_at = now() FROM syncs s WHERE la.id = $1::uuid AND "            \
+    "s.linked_account_id = la.id AND s.id = $3::uuid AND (la.completed_at IS NULL OR "             \
+    "la.completed_at <= s.started_at)"
 
 /* The mass-change guard: would applying this sync deactivate or delete too many people? */
 static enum rs_err guard(struct run *r, bool *tripped)
@@ -497,7 +500,7 @@ static enum rs_err finish_done(struct run *r)
 static enum rs_err finish_failed(struct run *r, enum rs_err cause)
 {
     char retry[16], reason[sizeof(r->eb.msg)];
-    const char *params[2] = {r->job->account_text, retry};
+    const char *params[3] = {r->job->account_text, retry, r->job->id_text};
     struct rs_errbuf eb = {{0}, {0}};
     enum rs_err err;
 
@@ -510,7 +513,7 @@ static enum rs_err finish_failed(struct run *r, enum rs_err cause)
         err = record_outcome(r, "FAILED", reason);
     if (err == RS_OK && cause == RS_ERR_AUTH) {
         params[1] = reason;
-        err = exec(r, SQL_ACCOUNT_RELINK, 2, params, false);
+        err = exec(r, SQL_ACCOUNT_RELINK, 3, params, false);
     } else if (err == RS_OK) {
         err = exec(r, SQL_ACCOUNT_FAILED, 2, params, false);
     }

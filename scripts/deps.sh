@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what Roster needs on Debian 12 when it is missing: the C toolchain and libraries,
-# PostgreSQL, and Node.js for the conformance tests. Safe to re-run; installs nothing twice.
+# PostgreSQL, Node.js for the conformance tests, and Chromium for the browser test of the
+# hosted connect pages (playwright-core drives Debian's chromium; no browser is downloaded).
+# Safe to re-run; installs nothing twice.
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config git curl jq ca-certificates
           libevent-dev libcurl4-openssl-dev libjansson-dev libssl-dev libpq-dev libsodium-dev
-          libcmocka-dev postgresql postgresql-client clang-format wrk)
+          libcmocka-dev postgresql postgresql-client clang-format wrk chromium)
 # Node.js: a machine may already carry one (from another repository); only add Debian's if not.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)

@@ -68,6 +68,7 @@ struct rs_http_response {
     struct rs_buf body;   /* NUL-terminated; owned: release with rs_http_response_cleanup */
     char retry_after[64]; /* the last Retry-After header seen, "" if none */
     int attempts;         /* how many requests were sent */
+    bool unresolved;      /* the last attempt failed because the host name did not resolve */
     int64_t waited_ms;    /* time spent in backoff/rate-limit waits */
 };
 

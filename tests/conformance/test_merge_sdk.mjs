@@ -656,4 +656,31 @@ test("errors: unknown id is 404, a bad cursor 400, both MergeError", async () =>
     await expectMergeError(hris.employees.list({ pageSize: 101 }), 400, "page_size over 100");
 });
 
+test("link: linkToken.create and accountToken.retrieve shapes", async () => {
+    const link = await hris.linkToken.create({
+        endUserEmailAddress: "hr@acme.example",
+        endUserOrganizationName: "Acme (conformance)",
+        endUserOriginId: "conformance-link",
+        categories: ["hris"],
+        integration: "bamboohr",
+        shouldCreateMagicLinkUrl: true,
+        linkExpiryMins: 60,
+    });
+    assert.match(link.linkToken, /^lt_[A-Za-z0-9_-]{43}$/);
+    assert.equal(link.integrationName, "BambooHR");
+    assert.equal(link.magicLinkUrl, `${ROSTER_URL}/link/${link.linkToken}`);
+    const plain = await hris.linkToken.create({
+        endUserEmailAddress: "hr@acme.example",
+        endUserOrganizationName: "Acme (conformance)",
+        endUserOriginId: "conformance-link-2",
+        categories: ["hris", "ats"],
+    });
+    assert.ok(plain.magicLinkUrl == null, "no magic link unless asked"); // the SDK reads null as undefined
+    await expectMergeError(hris.accountToken.retrieve(`pt_${"A".repeat(43)}`), 404,
+                           "an unknown public token");
+    await expectMergeError(hris.linkToken.create({
+        endUserEmailAddress: "a@b", endUserOrganizationName: "A", endUserOriginId: "x",
+        categories: ["ats"] }), 400, "categories without hris");
+});
+
 process.exitCode = await runAll();
