@@ -2,7 +2,7 @@
 // an app page opens the magic link in a popup; picker search; the form with a wrong key (the
 // error sentence); the right key; the success page hands the public token to the opener by
 // postMessage; the app exchanges it and the first sync stores the sandbox's employees.
-// Screenshots of each step go to ROSTER_SCREENSHOT_DIR (docs/img). Any console error or
+// Screenshots of each step go to ROSTER_SCREENSHOT_DIR (run.sh: the build tree; docs/img to refresh the docs). Any console error or
 // warning on Roster's pages, or a request to another origin, fails the test.
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
