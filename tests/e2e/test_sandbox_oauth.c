@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "rt_capture.h"
 #include "rt_http.h"
 #include "rt_proc.h"
 
@@ -459,34 +460,15 @@ static void test_factorial_paging_once(void **state)
 
 /* ---- the adapters over the sandbox's real pages */
 
-struct collected {
-    json_t *records; /* {"<kind>:<remote id>": fields} (the last delivered wins) */
-    int skipped;
-};
-
-static enum rs_err collect(void *arg, enum rs_model_kind kind, const struct rs_record *record)
-{
-    struct collected *c = arg;
-    char key[600];
-
-    snprintf(key, sizeof(key), "%d:%s", (int)kind, record->remote_id);
-    json_object_set(c->records, key, (json_t *)record->fields);
-    return RS_OK;
-}
-
-static void count_skipped(void *arg, enum rs_model_kind kind, const char *why)
-{
-    (void)kind;
-    fprintf(stderr, "skipped: %s\n", why);
-    ((struct collected *)arg)->skipped++;
-}
-
-/* Runs a whole sync of slug through the sandbox with the OAuth access token. */
+/*
+ * Runs a whole sync of slug through the sandbox with the OAuth access token into out (an
+ * initialized capture). The sandbox's own pages must map without a skip.
+ */
 static void drive(const char *slug, const json_t *credentials, const char *access,
-                  struct collected *out)
+                  struct rt_capture *out)
 {
     const struct prov_ops *ops = prov_find(slug);
-    struct prov_sink sink = {collect, count_skipped, out};
+    struct prov_sink sink = rt_capture_sink(out);
     struct prov_sync sync = {.credentials = credentials, .full = true};
     char prov_base[256], auth[1100], ctype[96];
     struct rs_errbuf eb;
@@ -499,7 +481,6 @@ static void drive(const char *slug, const json_t *credentials, const char *acces
     sync.token = json_pack("{s:s, s:I}", "access_token", access, "expires_at_us",
                            (json_int_t)(rs_time_now_us() + 3600000000));
     assert_int_equal(rs_uuid_parse(ACCOUNT, &sync.account), RS_OK);
-    out->records = json_object();
     while (!done) {
         struct prov_request req;
         struct rt_resp resp;
@@ -540,29 +521,24 @@ static void drive(const char *slug, const json_t *credentials, const char *acces
     }
     json_decref(sync.state);
     json_decref(sync.token);
+    if (rt_capture_count_skipped(out, RT_CAPTURE_ANY) != 0)
+        fail_msg("%s: %zu skipped, the first: %s", slug,
+                 rt_capture_count_skipped(out, RT_CAPTURE_ANY), rt_capture_skip_why(out, 0));
 }
 
-static size_t kind_count(const struct collected *c, enum rs_model_kind kind)
+/* The remote id the adapters give a Factorial record: its numeric id as text. */
+static const char *remote_id_of(json_int_t id, char out[32])
 {
-    const char *key;
-    json_t *value;
-    char prefix[16];
-    size_t n = 0;
-
-    snprintf(prefix, sizeof(prefix), "%d:", (int)kind);
-    json_object_foreach(c->records, key, value)
-    {
-        n += strncmp(key, prefix, strlen(prefix)) == 0;
-    }
-    return n;
+    snprintf(out, 32, "%lld", (long long)id);
+    return out;
 }
 
-static const json_t *record_of(const struct collected *c, enum rs_model_kind kind, json_int_t id)
+/* The fields delivered for (kind, id); fails the test when there are none. */
+static const json_t *record_of(const struct rt_capture *c, enum rs_model_kind kind, json_int_t id)
 {
-    char key[64];
+    char remote_id[32];
 
-    snprintf(key, sizeof(key), "%d:%lld", (int)kind, (long long)id);
-    return json_object_get(c->records, key);
+    return rt_capture_find(c, kind, remote_id_of(id, remote_id));
 }
 
 static const char *uuid_text(enum rs_model_kind kind, json_int_t remote, char out[40])
@@ -570,9 +546,8 @@ static const char *uuid_text(enum rs_model_kind kind, json_int_t remote, char ou
     struct rs_uuid account, id;
     char remote_id[32];
 
-    snprintf(remote_id, sizeof(remote_id), "%lld", (long long)remote);
     assert_int_equal(rs_uuid_parse(ACCOUNT, &account), RS_OK);
-    assert_int_equal(rs_model_id(&account, kind, remote_id, &id), RS_OK);
+    assert_int_equal(rs_model_id(&account, kind, remote_id_of(remote, remote_id), &id), RS_OK);
     return rs_uuid_format(&id, out);
 }
 
@@ -582,7 +557,7 @@ static json_int_t factorial_id(const json_t *person)
 }
 
 /* What the adapter made of one person, against the sandbox's truth. */
-static void check_person(const struct collected *c, const json_t *truth, const json_t *person)
+static void check_person(const struct rt_capture *c, const json_t *truth, const json_t *person)
 {
     static const char *const statuses[][2] = {{"active", "ACTIVE"},
                                               {"leave", "ACTIVE"},
@@ -643,7 +618,7 @@ static void check_person(const struct collected *c, const json_t *truth, const j
 static void test_factorial_adapter_over_sandbox(void **state)
 {
     json_t *tokens, *truth, *credentials = json_object(), *person;
-    struct collected c = {0};
+    struct rt_capture c;
     size_t i, listed = 0, seen = 0;
 
     (void)state;
@@ -652,12 +627,17 @@ static void test_factorial_adapter_over_sandbox(void **state)
     json_decref(control("POST", "/employees/5/terminate", "{\"date\":\"2026-01-31\"}"));
     json_decref(control("DELETE", "/employees/9", NULL));
     truth = control("GET", "/company", NULL);
+    rt_capture_init(&c);
     drive("factorial", credentials, str(tokens, "access_token"), &c);
-    assert_int_equal(c.skipped, 0);
     json_array_foreach(json_object_get(truth, "people"), i, person)
     {
+        char remote_id[32];
+
         if (json_is_true(json_object_get(person, "deleted"))) {
-            assert_null(record_of(&c, RS_MODEL_EMPLOYEE, factorial_id(person)));
+            assert_int_equal(
+                rt_capture_count_remote_id(&c, RS_MODEL_EMPLOYEE,
+                                           remote_id_of(factorial_id(person), remote_id)),
+                0);
             continue;
         }
         listed++;
@@ -666,16 +646,16 @@ static void test_factorial_adapter_over_sandbox(void **state)
             record_of(&c, RS_MODEL_EMPLOYEE, factorial_id(person)), "termination_date"));
     }
     assert_true(seen > 0); /* the seed has leavers (and person 5 left) */
-    assert_int_equal(kind_count(&c, RS_MODEL_EMPLOYEE), listed);
-    assert_int_equal(kind_count(&c, RS_MODEL_EMPLOYMENT), listed);
-    assert_int_equal(kind_count(&c, RS_MODEL_TEAM),
+    assert_int_equal(rt_capture_count(&c, RS_MODEL_EMPLOYEE), listed);
+    assert_int_equal(rt_capture_count(&c, RS_MODEL_EMPLOYMENT), listed);
+    assert_int_equal(rt_capture_count(&c, RS_MODEL_TEAM),
                      json_array_size(json_object_get(json_object_get(truth, "units"), "teams")));
-    assert_int_equal(kind_count(&c, RS_MODEL_GROUP), kind_count(&c, RS_MODEL_TEAM));
+    assert_int_equal(rt_capture_count(&c, RS_MODEL_GROUP), rt_capture_count(&c, RS_MODEL_TEAM));
     assert_int_equal(
-        kind_count(&c, RS_MODEL_LOCATION),
+        rt_capture_count(&c, RS_MODEL_LOCATION),
         json_array_size(json_object_get(json_object_get(truth, "units"), "locations")));
-    assert_int_equal(kind_count(&c, RS_MODEL_COMPANY), 4); /* the legal entities */
-    json_decref(c.records);
+    assert_int_equal(rt_capture_count(&c, RS_MODEL_COMPANY), 4); /* the legal entities */
+    rt_capture_cleanup(&c);
     json_decref(truth);
     json_decref(tokens);
     json_decref(credentials);
@@ -686,17 +666,17 @@ static void test_bamboohr_adapter_with_oauth(void **state)
 {
     json_t *tokens = connect_oauth("bamboohr"), *truth = control("GET", "/company", NULL);
     json_t *credentials = json_pack("{s:s}", "subdomain", "acme");
-    struct collected c = {0};
+    struct rt_capture c;
     size_t listed = 0, i;
     json_t *person;
 
     (void)state;
+    rt_capture_init(&c);
     drive("bamboohr", credentials, str(tokens, "access_token"), &c);
     json_array_foreach(json_object_get(truth, "people"), i, person) listed +=
         !json_is_true(json_object_get(person, "deleted"));
-    assert_int_equal(kind_count(&c, RS_MODEL_EMPLOYEE), listed);
-    assert_int_equal(c.skipped, 0);
-    json_decref(c.records);
+    assert_int_equal(rt_capture_count(&c, RS_MODEL_EMPLOYEE), listed);
+    rt_capture_cleanup(&c);
     json_decref(truth);
     json_decref(tokens);
     json_decref(credentials);

@@ -15,75 +15,14 @@
 
 #include <cmocka.h>
 
+#include "rt_capture.h"
 #include "rt_fixture.h"
 
-#include "roster/rs_buf.h"
 #include "roster/rs_model.h"
 #include "roster/rs_time.h"
 #include "roster/rs_uuid.h"
 
 #define ACCOUNT "0f8fad5b-d9cb-469f-a165-70867728950e"
-
-/* ---- a sink that keeps what it is given, after checking that each record renders */
-
-struct capture {
-    json_t *records; /* [{kind, remote_id, fields, remote_data}] */
-    json_t *skipped; /* [why] */
-};
-
-static enum rs_err capture_record(void *arg, enum rs_model_kind kind,
-                                  const struct rs_record *record)
-{
-    struct capture *cap = arg;
-    struct rs_buf out;
-    struct rs_errbuf eb;
-
-    rs_buf_init(&out, 1 << 20);
-    assert_int_equal(rs_model_render(rs_model_get(kind), record->fields, &out, &eb), RS_OK);
-    rs_buf_cleanup(&out);
-    assert_non_null(record->remote_id);
-    assert_true(record->remote_id[0] != '\0');
-    assert_int_equal(
-        json_array_append_new(cap->records,
-                              json_pack("{s:i, s:s, s:O, s:O?}", "kind", (int)kind, "remote_id",
-                                        record->remote_id, "fields", record->fields, "remote_data",
-                                        record->remote_data)),
-        0);
-    return RS_OK;
-}
-
-static void capture_skipped(void *arg, enum rs_model_kind kind, const char *why)
-{
-    struct capture *cap = arg;
-
-    (void)kind;
-    json_array_append_new(cap->skipped, json_string(why));
-}
-
-/* The fields of the record of kind and remote id, or NULL. */
-static const json_t *find(const struct capture *cap, enum rs_model_kind kind, const char *remote_id)
-{
-    size_t i;
-    const json_t *rec;
-
-    json_array_foreach(cap->records, i, rec)
-    {
-        if (json_integer_value(json_object_get(rec, "kind")) == kind &&
-            strcmp(json_string_value(json_object_get(rec, "remote_id")), remote_id) == 0)
-            return json_object_get(rec, "fields");
-    }
-    return NULL;
-}
-
-static size_t count(const struct capture *cap, enum rs_model_kind kind)
-{
-    size_t i, n = 0;
-    const json_t *rec;
-
-    json_array_foreach(cap->records, i, rec) n +=
-        json_integer_value(json_object_get(rec, "kind")) == kind;
-    return n;
-}
 
 /* ---- fixtures */
 
@@ -91,7 +30,7 @@ struct fixture {
     const struct prov_ops *ops;
     json_t *credentials;
     struct prov_sync sync;
-    struct capture cap;
+    struct rt_capture cap;
     struct prov_sink sink;
     struct prov_request req;
 };
@@ -109,11 +48,8 @@ static int setup(void **state)
     f->sync.full = true;
     assert_int_equal(rs_time_parse("2026-05-04T10:00:00Z", &f->sync.now_us), RS_OK);
     f->sync.state = json_object();
-    f->cap.records = json_array();
-    f->cap.skipped = json_array();
-    f->sink.record = capture_record;
-    f->sink.skipped = capture_skipped;
-    f->sink.arg = &f->cap;
+    rt_capture_init(&f->cap);
+    f->sink = rt_capture_sink(&f->cap);
     *state = f;
     return 0;
 }
@@ -126,8 +62,7 @@ static int teardown(void **state)
     json_decref(f->credentials);
     json_decref(f->sync.token);
     json_decref(f->sync.state);
-    json_decref(f->cap.records);
-    json_decref(f->cap.skipped);
+    rt_capture_cleanup(&f->cap);
     free(f);
     return 0;
 }
@@ -269,25 +204,25 @@ static void test_lists_records(void **state)
     assert_int_equal(next(f, &done), RS_OK);
     assert_int_equal(parse_fixture(f, "meta_lists.json"), RS_OK);
     /* three departments (one archived) and two divisions; the shirt-size list is not a unit */
-    assert_int_equal(count(&f->cap, RS_MODEL_GROUP), 5);
-    rec = find(&f->cap, RS_MODEL_GROUP, "department:18");
+    assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_GROUP), 5);
+    rec = rt_capture_find(&f->cap, RS_MODEL_GROUP, "department:18");
     assert_non_null(rec);
     assert_field(rec, "name", "Engineering");
     assert_field(rec, "type", "DEPARTMENT");
-    assert_field(find(&f->cap, RS_MODEL_GROUP, "department:27"), "name", "Marketing");
-    rec = find(&f->cap, RS_MODEL_GROUP, "division:41");
+    assert_field(rt_capture_find(&f->cap, RS_MODEL_GROUP, "department:27"), "name", "Marketing");
+    rec = rt_capture_find(&f->cap, RS_MODEL_GROUP, "division:41");
     assert_field(rec, "name", "Europe");
     assert_field(rec, "type", "BUSINESS_UNIT");
-    assert_int_equal(count(&f->cap, RS_MODEL_LOCATION), 2);
-    rec = find(&f->cap, RS_MODEL_LOCATION, "5");
+    assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_LOCATION), 2);
+    rec = rt_capture_find(&f->cap, RS_MODEL_LOCATION, "5");
     assert_field(rec, "name", "Salt Lake City");
     assert_field(rec, "location_type", "WORK");
-    assert_null(find(&f->cap, RS_MODEL_GROUP, "department:7"));
-    rec = find(&f->cap, RS_MODEL_COMPANY, "company");
+    assert_int_equal(rt_capture_count_remote_id(&f->cap, RS_MODEL_GROUP, "department:7"), 0);
+    rec = rt_capture_find(&f->cap, RS_MODEL_COMPANY, "company");
     assert_non_null(rec);
     assert_field(rec, "display_name", "acme");
-    assert_int_equal(count(&f->cap, RS_MODEL_COMPANY), 1);
-    assert_int_equal(json_array_size(f->cap.skipped), 0);
+    assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_COMPANY), 1);
+    assert_int_equal(rt_capture_count_skipped(&f->cap, RT_CAPTURE_ANY), 0);
 }
 
 static void test_dataset_request(void **state)
@@ -350,10 +285,10 @@ static void test_employees(void **state)
     char uuid[RS_UUID_STR_LEN];
 
     run_full_sync(f);
-    assert_int_equal(count(&f->cap, RS_MODEL_EMPLOYEE), 3);
-    assert_int_equal(count(&f->cap, RS_MODEL_EMPLOYMENT), 3);
+    assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_EMPLOYEE), 3);
+    assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_EMPLOYMENT), 3);
 
-    rec = find(&f->cap, RS_MODEL_EMPLOYEE, "4");
+    rec = rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "4");
     assert_non_null(rec);
     assert_field(rec, "employee_number", "1");
     assert_field(rec, "first_name", "Charlotte");
@@ -375,7 +310,7 @@ static void test_employees(void **state)
     assert_string_equal(json_string_value(json_array_get(json_object_get(rec, "employments"), 0)),
                         uuid_of(RS_MODEL_EMPLOYMENT, "4", uuid));
 
-    rec = find(&f->cap, RS_MODEL_EMPLOYMENT, "4");
+    rec = rt_capture_find(&f->cap, RS_MODEL_EMPLOYMENT, "4");
     assert_non_null(rec);
     assert_ref(rec, "employee", RS_MODEL_EMPLOYEE, "4");
     assert_field(rec, "job_title", "Sr. HR Administrator");
@@ -388,7 +323,7 @@ static void test_terminated(void **state)
     const json_t *rec;
 
     run_full_sync(f);
-    rec = find(&f->cap, RS_MODEL_EMPLOYEE, "5");
+    rec = rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "5");
     assert_non_null(rec);
     assert_field(rec, "employment_status", "INACTIVE");
     assert_field(rec, "termination_date", "2023-04-30T00:00:00Z");
@@ -396,7 +331,7 @@ static void test_terminated(void **state)
     assert_field(rec, "manager", NULL);
     /* Sales only: no division */
     assert_int_equal(json_array_size(json_object_get(rec, "groups")), 1);
-    rec = find(&f->cap, RS_MODEL_EMPLOYMENT, "5");
+    rec = rt_capture_find(&f->cap, RS_MODEL_EMPLOYMENT, "5");
     assert_field(rec, "job_title", "Account Executive");
     assert_field(rec, "employment_type", NULL); /* "Terminated" is no employment type */
 }
@@ -407,12 +342,13 @@ static void test_future_hire(void **state)
     const json_t *rec;
 
     run_full_sync(f);
-    rec = find(&f->cap, RS_MODEL_EMPLOYEE, "6");
+    rec = rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "6");
     assert_non_null(rec);
     assert_field(rec, "employment_status", "PENDING");
     /* no displayName: the preferred name and the last name */
     assert_field(rec, "display_full_name", "Chris Allen");
-    assert_field(find(&f->cap, RS_MODEL_EMPLOYMENT, "6"), "employment_type", "PART_TIME");
+    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYMENT, "6"), "employment_type",
+                 "PART_TIME");
 }
 
 static void test_unlisted_location(void **state)
@@ -422,29 +358,23 @@ static void test_unlisted_location(void **state)
 
     run_full_sync(f);
     /* "Lindon, Utah" is in no list: a Location keyed by its name, delivered once for two people */
-    rec = find(&f->cap, RS_MODEL_LOCATION, "Lindon, Utah");
+    rec = rt_capture_find(&f->cap, RS_MODEL_LOCATION, "Lindon, Utah");
     assert_non_null(rec);
     assert_field(rec, "name", "Lindon, Utah");
-    assert_int_equal(count(&f->cap, RS_MODEL_LOCATION), 3);
-    assert_ref(find(&f->cap, RS_MODEL_EMPLOYEE, "5"), "work_location", RS_MODEL_LOCATION,
+    assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_LOCATION), 3);
+    assert_ref(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "5"), "work_location", RS_MODEL_LOCATION,
                "Lindon, Utah");
-    assert_ref(find(&f->cap, RS_MODEL_EMPLOYEE, "6"), "work_location", RS_MODEL_LOCATION,
+    assert_ref(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "6"), "work_location", RS_MODEL_LOCATION,
                "Lindon, Utah");
 }
 
 static void test_remote_data(void **state)
 {
     struct fixture *f = *state;
-    size_t i;
-    const json_t *rec, *remote = NULL;
+    const json_t *remote;
 
     run_full_sync(f);
-    json_array_foreach(f->cap.records, i, rec)
-    {
-        if (json_integer_value(json_object_get(rec, "kind")) == RS_MODEL_EMPLOYEE &&
-            strcmp(json_string_value(json_object_get(rec, "remote_id")), "4") == 0)
-            remote = json_object_get(rec, "remote_data");
-    }
+    remote = json_object_get(rt_capture_record(&f->cap, RS_MODEL_EMPLOYEE, "4"), "remote_data");
     assert_true(json_is_array(remote));
     assert_string_equal(json_string_value(json_object_get(json_array_get(remote, 0), "path")),
                         "/api/v2/datasets/employee/data");
@@ -473,8 +403,8 @@ static void test_paging_by_links(void **state)
                      RS_OK);
     assert_int_equal(next(f, &done), RS_OK);
     assert_true(done);
-    assert_int_equal(count(&f->cap, RS_MODEL_EMPLOYEE), 1);
-    assert_int_equal(count(&f->cap, RS_MODEL_COMPANY), 1);
+    assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_EMPLOYEE), 1);
+    assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_COMPANY), 1);
 }
 
 static void test_upstream_errors(void **state)
@@ -498,7 +428,7 @@ static void test_upstream_errors(void **state)
     assert_int_equal(parse_text(f, "{\"data\":[]}"), RS_ERR_UPSTREAM);
     assert_int_equal(parse_text(f, "{\"data\":{},\"meta\":{}}"), RS_ERR_UPSTREAM);
     assert_int_equal(parse_text(f, "{\"data\":[],\"meta\":{\"page\":3}}"), RS_ERR_UPSTREAM);
-    assert_int_equal(count(&f->cap, RS_MODEL_EMPLOYEE), 0);
+    assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_EMPLOYEE), 0);
 }
 
 /* A row of the wrong shape is skipped and counted; its neighbours are delivered. */
@@ -518,10 +448,10 @@ static void test_bad_rows_skipped(void **state)
                                    "{\"fields\":{\"id\":3,\"hireDate\":\"2020-02-03\"}}],"
                                    "\"meta\":{\"page\":1,\"totalPages\":1}}"),
                      RS_OK);
-    assert_int_equal(json_array_size(f->cap.skipped), 4);
-    assert_int_equal(count(&f->cap, RS_MODEL_EMPLOYEE), 1);
-    assert_non_null(find(&f->cap, RS_MODEL_EMPLOYEE, "3"));
-    assert_non_null(strstr(json_string_value(json_array_get(f->cap.skipped, 0)), "hireDate"));
+    assert_int_equal(rt_capture_count_skipped(&f->cap, RT_CAPTURE_ANY), 4);
+    assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_EMPLOYEE), 1);
+    assert_non_null(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "3"));
+    assert_non_null(strstr(rt_capture_skip_why(&f->cap, 0), "hireDate"));
 }
 
 /* Same option id in two group lists: two groups (department:3, division:3); a live option
@@ -541,9 +471,9 @@ static void test_option_ids(void **state)
                       "{\"id\":9,\"name\":\"Legal\",\"archived\":\"yes\"},"
                       "{\"name\":\"no id\"}]}]"),
         RS_OK);
-    assert_field(find(&f->cap, RS_MODEL_GROUP, "department:3"), "name", "Ops");
-    assert_field(find(&f->cap, RS_MODEL_GROUP, "division:3"), "name", "EMEA");
-    assert_int_equal(json_array_size(f->cap.skipped), 1);
+    assert_field(rt_capture_find(&f->cap, RS_MODEL_GROUP, "department:3"), "name", "Ops");
+    assert_field(rt_capture_find(&f->cap, RS_MODEL_GROUP, "division:3"), "name", "EMEA");
+    assert_int_equal(rt_capture_count_skipped(&f->cap, RT_CAPTURE_ANY), 1);
     assert_int_equal(next(f, &done), RS_OK);
     assert_int_equal(
         parse_text(f, "{\"data\":[{\"fields\":{\"id\":\"1\",\"jobInformationDepartment\":\"Ops\","
@@ -551,7 +481,7 @@ static void test_option_ids(void **state)
                       "{\"fields\":{\"id\":\"2\",\"jobInformationDepartment\":\"Legal\"}}],"
                       "\"meta\":{\"page\":1,\"totalPages\":1}}"),
         RS_OK);
-    rec = find(&f->cap, RS_MODEL_EMPLOYEE, "1");
+    rec = rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "1");
     assert_non_null(rec);
     {
         char uuid[RS_UUID_STR_LEN];
@@ -561,7 +491,7 @@ static void test_option_ids(void **state)
                             uuid_of(RS_MODEL_GROUP, "department:3", uuid));
         assert_string_equal(json_string_value(json_array_get(groups, 1)),
                             uuid_of(RS_MODEL_GROUP, "division:3", uuid));
-        groups = json_object_get(find(&f->cap, RS_MODEL_EMPLOYEE, "2"), "groups");
+        groups = json_object_get(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "2"), "groups");
         assert_string_equal(json_string_value(json_array_get(groups, 0)),
                             uuid_of(RS_MODEL_GROUP, "department:9", uuid));
     }
@@ -585,18 +515,18 @@ static void test_long_names(void **state)
              name, 7);
     assert_int_equal(next(f, &done), RS_OK);
     assert_int_equal(parse_text(f, lists), RS_OK);
-    assert_string_equal(
-        json_string_value(json_object_get(find(&f->cap, RS_MODEL_GROUP, "department:12"), "name")),
-        name);
-    assert_int_equal(count(&f->cap, RS_MODEL_GROUP), 1);
-    assert_int_equal(json_array_size(f->cap.skipped), 1);
+    assert_string_equal(json_string_value(json_object_get(
+                            rt_capture_find(&f->cap, RS_MODEL_GROUP, "department:12"), "name")),
+                        name);
+    assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_GROUP), 1);
+    assert_int_equal(rt_capture_count_skipped(&f->cap, RT_CAPTURE_ANY), 1);
     snprintf(page, sizeof(page),
              "{\"data\":[{\"fields\":{\"id\":\"1\",\"jobInformationDepartment\":\"%s\","
              "\"jobInformationLocation\":\"%sx\"}}],\"meta\":{\"page\":1}}",
              name, name);
     assert_int_equal(next(f, &done), RS_OK);
     assert_int_equal(parse_text(f, page), RS_OK);
-    rec = find(&f->cap, RS_MODEL_EMPLOYEE, "1");
+    rec = rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "1");
     assert_non_null(rec);
     {
         char uuid[RS_UUID_STR_LEN];
@@ -605,7 +535,7 @@ static void test_long_names(void **state)
                             uuid_of(RS_MODEL_GROUP, "department:12", uuid));
     }
     assert_field(rec, "work_location", NULL);
-    assert_int_equal(count(&f->cap, RS_MODEL_LOCATION), 0);
+    assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_LOCATION), 0);
 }
 
 /* A termination older than the (re)hire date is a past employment's; status edge cases. */
@@ -635,20 +565,20 @@ static void test_rehire(void **state)
                                 "\"terminationDate\":\"2026-12-31\"}}],"
                                 "\"meta\":{\"page\":1,\"totalPages\":1}}"),
                      RS_OK);
-    rec = find(&f->cap, RS_MODEL_EMPLOYEE, "1");
+    rec = rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "1");
     assert_field(rec, "employment_status", "ACTIVE");
     assert_field(rec, "termination_date", NULL);
-    rec = find(&f->cap, RS_MODEL_EMPLOYEE, "2");
+    rec = rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "2");
     assert_field(rec, "employment_status", "INACTIVE");
     assert_field(rec, "termination_date", "2026-01-31T00:00:00Z");
     /* leaving later this year: still active */
-    assert_field(find(&f->cap, RS_MODEL_EMPLOYEE, "3"), "employment_status", "ACTIVE");
-    assert_field(find(&f->cap, RS_MODEL_EMPLOYEE, "4"), "employment_status", NULL);
+    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "3"), "employment_status", "ACTIVE");
+    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "4"), "employment_status", NULL);
     /* Inactive and nothing says they left: a hire whose start BambooHR has not reached yet */
-    assert_field(find(&f->cap, RS_MODEL_EMPLOYEE, "5"), "employment_status", "PENDING");
-    assert_field(find(&f->cap, RS_MODEL_EMPLOYEE, "6"), "employment_status", "INACTIVE");
+    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "5"), "employment_status", "PENDING");
+    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "6"), "employment_status", "INACTIVE");
     /* a termination takes effect when BambooHR says so, even before its date */
-    assert_field(find(&f->cap, RS_MODEL_EMPLOYEE, "7"), "employment_status", "INACTIVE");
+    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "7"), "employment_status", "INACTIVE");
 }
 
 /* ---- the OAuth way to connect: subdomain only, the link flow's access token as a bearer */
@@ -712,9 +642,9 @@ static void test_oauth_bearer(void **state)
     assert_int_equal(f->req.auth, PROV_REQ_AUTH_BEARER);
     assert_string_equal(f->req.method, "POST");
     assert_int_equal(parse_fixture(f, "dataset_page1.json"), RS_OK);
-    rec = find(&f->cap, RS_MODEL_COMPANY, "company");
+    rec = rt_capture_find(&f->cap, RS_MODEL_COMPANY, "company");
     assert_field(rec, "display_name", "acme");
-    assert_true(count(&f->cap, RS_MODEL_EMPLOYEE) > 0);
+    assert_true(rt_capture_count(&f->cap, RS_MODEL_EMPLOYEE) > 0);
     /* no usable token: an auth error, never a refresh attempt */
     json_object_set_new(f->sync.token, "invalid", json_true());
     assert_int_equal(next(f, &done), RS_ERR_AUTH);

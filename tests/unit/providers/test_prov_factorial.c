@@ -16,7 +16,8 @@
 
 #include <cmocka.h>
 
-#include "roster/rs_buf.h"
+#include "rt_capture.h"
+
 #include "roster/rs_model.h"
 #include "roster/rs_time.h"
 #include "roster/rs_uuid.h"
@@ -25,78 +26,13 @@
 #define API     "https://api.factorialhr.com/api/2026-07-01/resources/"
 #define NOW     "2026-05-04T10:00:00Z"
 
-/* ---- a sink that keeps what it is given, after checking that each record renders */
-
-struct capture {
-    json_t *records; /* [{kind, remote_id, fields, remote_data}] */
-    json_t *skipped; /* [why] */
-};
-
-static enum rs_err capture_record(void *arg, enum rs_model_kind kind,
-                                  const struct rs_record *record)
-{
-    struct capture *cap = arg;
-    struct rs_buf out;
-    struct rs_errbuf eb;
-
-    rs_buf_init(&out, 1 << 22);
-    assert_int_equal(rs_model_render(rs_model_get(kind), record->fields, &out, &eb), RS_OK);
-    rs_buf_cleanup(&out);
-    assert_true(record->remote_id && record->remote_id[0]);
-    assert_int_equal(
-        json_array_append_new(cap->records,
-                              json_pack("{s:i, s:s, s:O, s:O?}", "kind", (int)kind, "remote_id",
-                                        record->remote_id, "fields", record->fields, "remote_data",
-                                        record->remote_data)),
-        0);
-    return RS_OK;
-}
-
-static void capture_skipped(void *arg, enum rs_model_kind kind, const char *why)
-{
-    struct capture *cap = arg;
-
-    (void)kind;
-    json_array_append_new(cap->skipped, json_string(why));
-}
-
-static const json_t *find_record(const struct capture *cap, enum rs_model_kind kind,
-                                 const char *remote_id)
-{
-    size_t i;
-    const json_t *rec, *found = NULL;
-
-    json_array_foreach(cap->records, i, rec)
-    {
-        if (json_integer_value(json_object_get(rec, "kind")) == kind &&
-            strcmp(json_string_value(json_object_get(rec, "remote_id")), remote_id) == 0)
-            found = rec; /* the last delivered wins, as in the store */
-    }
-    return found;
-}
-
-static const json_t *find(const struct capture *cap, enum rs_model_kind kind, const char *id)
-{
-    return json_object_get(find_record(cap, kind, id), "fields");
-}
-
-static size_t count(const struct capture *cap, enum rs_model_kind kind)
-{
-    size_t i, n = 0;
-    const json_t *rec;
-
-    json_array_foreach(cap->records, i, rec) n +=
-        json_integer_value(json_object_get(rec, "kind")) == kind;
-    return n;
-}
-
 /* ---- fixture */
 
 struct fixture {
     const struct prov_ops *ops;
     json_t *credentials;
     struct prov_sync sync;
-    struct capture cap;
+    struct rt_capture cap;
     struct prov_sink sink;
     struct prov_request req;
     struct rs_errbuf eb;
@@ -118,11 +54,8 @@ static int setup(void **state)
     f->sync.token = json_pack("{s:s, s:s, s:I, s:s}", "access_token", "fac-at-123", "refresh_token",
                               "fac-rt-456", "expires_at_us",
                               (json_int_t)(f->sync.now_us + 3600000000), "scope", "read");
-    f->cap.records = json_array();
-    f->cap.skipped = json_array();
-    f->sink.record = capture_record;
-    f->sink.skipped = capture_skipped;
-    f->sink.arg = &f->cap;
+    rt_capture_init(&f->cap);
+    f->sink = rt_capture_sink(&f->cap);
     *state = f;
     return 0;
 }
@@ -135,8 +68,7 @@ static int teardown(void **state)
     json_decref(f->credentials);
     json_decref(f->sync.state);
     json_decref(f->sync.token);
-    json_decref(f->cap.records);
-    json_decref(f->cap.skipped);
+    rt_capture_cleanup(&f->cap);
     free(f);
     return 0;
 }
@@ -232,22 +164,9 @@ static void assert_first_ref(const json_t *rec, const char *field, enum rs_model
 
 static const char *remote_path(const struct fixture *f, enum rs_model_kind kind, const char *id)
 {
-    const json_t *remote = json_object_get(find_record(&f->cap, kind, id), "remote_data");
+    const json_t *remote = json_object_get(rt_capture_record(&f->cap, kind, id), "remote_data");
 
     return json_string_value(json_object_get(json_array_get(remote, 0), "path"));
-}
-
-static bool skipped_with(const struct fixture *f, const char *needle)
-{
-    size_t i;
-    const json_t *why;
-
-    json_array_foreach(f->cap.skipped, i, why)
-    {
-        if (strstr(json_string_value(why), needle))
-            return true;
-    }
-    return false;
 }
 
 /* ---- tests */
@@ -385,25 +304,25 @@ static void test_full_sync_records(void **state)
     const json_t *rec;
 
     run_full_sync(f);
-    assert_int_equal(json_array_size(f->cap.skipped), 0);
-    rec = find(&f->cap, RS_MODEL_COMPANY, "901");
+    assert_int_equal(rt_capture_count_skipped(&f->cap, RT_CAPTURE_ANY), 0);
+    rec = rt_capture_find(&f->cap, RS_MODEL_COMPANY, "901");
     assert_field(rec, "legal_name", "Sandbox GmbH");
     assert_string_equal(json_string_value(json_array_get(json_object_get(rec, "eins"), 0)),
                         "DE123");
     /* and "company", for the employee who names no legal entity */
-    assert_int_equal(count(&f->cap, RS_MODEL_COMPANY), 2);
-    rec = find(&f->cap, RS_MODEL_LOCATION, "131001");
+    assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_COMPANY), 2);
+    rec = rt_capture_find(&f->cap, RS_MODEL_LOCATION, "131001");
     assert_field(rec, "name", "München");
     assert_field(rec, "country", "DE");
     assert_field(rec, "location_type", "WORK");
-    assert_field(find(&f->cap, RS_MODEL_LOCATION, "131002"), "country", "CH");
-    assert_field(find(&f->cap, RS_MODEL_TEAM, "59001"), "name", "Platform");
-    rec = find(&f->cap, RS_MODEL_GROUP, "team:59002");
+    assert_field(rt_capture_find(&f->cap, RS_MODEL_LOCATION, "131002"), "country", "CH");
+    assert_field(rt_capture_find(&f->cap, RS_MODEL_TEAM, "59001"), "name", "Platform");
+    rec = rt_capture_find(&f->cap, RS_MODEL_GROUP, "team:59002");
     assert_field(rec, "type", "TEAM");
     assert_true(json_is_true(json_object_get(rec, "is_commonly_used_as_team")));
-    assert_int_equal(count(&f->cap, RS_MODEL_EMPLOYEE), 3);
+    assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_EMPLOYEE), 3);
 
-    rec = find(&f->cap, RS_MODEL_EMPLOYEE, "4000001");
+    rec = rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "4000001");
     assert_field(rec, "employee_number", "SBX-00000");
     assert_field(rec, "display_full_name", "Elena Lefèvre");
     assert_field(rec, "work_email", "elena@sandbox.example");
@@ -425,7 +344,7 @@ static void test_full_sync_records(void **state)
     assert_string_equal(remote_path(f, RS_MODEL_LOCATION, "131002"),
                         "/api/2026-07-01/resources/locations/locations");
 
-    rec = find(&f->cap, RS_MODEL_EMPLOYEE, "4000002");
+    rec = rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "4000002");
     assert_field(rec, "first_name", "美咲");
     assert_field(rec, "display_full_name", "美咲 O'Brien");
     assert_field(rec, "work_email", "misaki@sandbox.example"); /* login_email stands in */
@@ -435,7 +354,7 @@ static void test_full_sync_records(void **state)
     assert_ref(rec, "team", RS_MODEL_TEAM, "59001");
     assert_first_ref(rec, "groups", RS_MODEL_GROUP, "team:59001");
 
-    rec = find(&f->cap, RS_MODEL_EMPLOYEE, "4000003");
+    rec = rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "4000003");
     assert_field(rec, "employment_status", "PENDING"); /* starts 2026-06-01 */
     assert_field(rec, "gender", NULL);                 /* unknown enum */
     assert_int_equal(json_array_size(json_object_get(rec, "groups")), 2);
@@ -450,15 +369,16 @@ static void test_contracts(void **state)
     skip_to_employees(f);
     step(f, "employees/employees", EMPTY);
     step(f, "contracts/contract_versions", contracts);
-    assert_int_equal(count(&f->cap, RS_MODEL_EMPLOYMENT), 3); /* the 2027 change waits */
-    rec = find(&f->cap, RS_MODEL_EMPLOYMENT, "4000001");
+    assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_EMPLOYMENT), 3); /* the 2027 change waits */
+    rec = rt_capture_find(&f->cap, RS_MODEL_EMPLOYMENT, "4000001");
     assert_field(rec, "job_title", "CEO");
     assert_field(rec, "employment_type", "FULL_TIME");
     assert_field(rec, "effective_date", "2013-01-05T00:00:00Z");
     assert_ref(rec, "employee", RS_MODEL_EMPLOYEE, "4000001");
-    assert_field(find(&f->cap, RS_MODEL_EMPLOYMENT, "4000002"), "employment_type", "PART_TIME");
+    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYMENT, "4000002"), "employment_type",
+                 "PART_TIME");
     /* a hire that has not started yet is the current contract */
-    rec = find(&f->cap, RS_MODEL_EMPLOYMENT, "4000003");
+    rec = rt_capture_find(&f->cap, RS_MODEL_EMPLOYMENT, "4000003");
     assert_field(rec, "job_title", "Designer");
     assert_field(rec, "employment_type", NULL);
 }
@@ -478,19 +398,20 @@ static void test_status_rules(void **state)
          "{\"id\":5,\"active\":\"false\"},"
          "{\"id\":6}"
          "]," LAST_META "}");
-    assert_field(find(&f->cap, RS_MODEL_EMPLOYEE, "1"), "employment_status", "ACTIVE");
-    assert_field(find(&f->cap, RS_MODEL_EMPLOYEE, "2"), "employment_status", "INACTIVE");
+    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "1"), "employment_status", "ACTIVE");
+    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "2"), "employment_status", "INACTIVE");
     /* rehired since the termination: active, and the old date is not shown */
-    assert_field(find(&f->cap, RS_MODEL_EMPLOYEE, "3"), "employment_status", "ACTIVE");
-    assert_field(find(&f->cap, RS_MODEL_EMPLOYEE, "3"), "termination_date", NULL);
-    assert_field(find(&f->cap, RS_MODEL_EMPLOYEE, "4"), "employment_status", "INACTIVE");
-    assert_field(find(&f->cap, RS_MODEL_EMPLOYEE, "5"), "employment_status", "INACTIVE");
+    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "3"), "employment_status", "ACTIVE");
+    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "3"), "termination_date", NULL);
+    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "4"), "employment_status", "INACTIVE");
+    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "5"), "employment_status", "INACTIVE");
     /* nothing known: every field null, an id and the default company */
-    assert_field(find(&f->cap, RS_MODEL_EMPLOYEE, "6"), "employment_status", "ACTIVE");
-    assert_field(find(&f->cap, RS_MODEL_EMPLOYEE, "6"), "first_name", NULL);
-    assert_field(find(&f->cap, RS_MODEL_EMPLOYEE, "6"), "display_full_name", NULL);
-    assert_non_null(find(&f->cap, RS_MODEL_COMPANY, "company"));
-    assert_int_equal(count(&f->cap, RS_MODEL_COMPANY), 1); /* once, however many refer to it */
+    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "6"), "employment_status", "ACTIVE");
+    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "6"), "first_name", NULL);
+    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "6"), "display_full_name", NULL);
+    assert_non_null(rt_capture_find(&f->cap, RS_MODEL_COMPANY, "company"));
+    assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_COMPANY),
+                     1); /* once, however many refer to it */
 }
 
 static void test_bad_records_skipped(void **state)
@@ -515,24 +436,24 @@ static void test_bad_records_skipped(void **state)
              huge);
     skip_to_employees(f);
     step(f, "employees/employees", body);
-    assert_int_equal(count(&f->cap, RS_MODEL_EMPLOYEE), 2);
-    assert_int_equal(json_array_size(f->cap.skipped), 10);
-    assert_true(skipped_with(f, "first_name"));
-    assert_true(skipped_with(f, "team_ids"));
-    assert_true(skipped_with(f, "manager_id"));
-    assert_true(skipped_with(f, "without a usable id"));
-    assert_int_equal(
-        json_string_length(json_object_get(find(&f->cap, RS_MODEL_EMPLOYEE, "15"), "first_name")),
-        200000);
-    assert_field(find(&f->cap, RS_MODEL_EMPLOYEE, "15"), "last_name", "Ångström");
-    assert_field(find(&f->cap, RS_MODEL_EMPLOYEE, "16"), "date_of_birth", NULL);
+    assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_EMPLOYEE), 2);
+    assert_int_equal(rt_capture_count_skipped(&f->cap, RT_CAPTURE_ANY), 10);
+    assert_true(rt_capture_skipped_with(&f->cap, "first_name"));
+    assert_true(rt_capture_skipped_with(&f->cap, "team_ids"));
+    assert_true(rt_capture_skipped_with(&f->cap, "manager_id"));
+    assert_true(rt_capture_skipped_with(&f->cap, "without a usable id"));
+    assert_int_equal(json_string_length(json_object_get(
+                         rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "15"), "first_name")),
+                     200000);
+    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "15"), "last_name", "Ångström");
+    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "16"), "date_of_birth", NULL);
     /* contract versions: no employee, a percentage that is not a number */
     step(f, "contracts/contract_versions",
          "{\"data\":[{\"id\":1,\"job_title\":\"x\"},{\"id\":2,\"employee_id\":15,"
          "\"working_time_percentage_in_cents\":\"lots\"},{\"id\":3,\"employee_id\":15,"
          "\"job_title\":[1]},{\"id\":4,\"employee_id\":15,\"job_title\":\"ok\"}]," LAST_META "}");
-    assert_int_equal(count(&f->cap, RS_MODEL_EMPLOYMENT), 1);
-    assert_int_equal(json_array_size(f->cap.skipped), 13);
+    assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_EMPLOYMENT), 1);
+    assert_int_equal(rt_capture_count_skipped(&f->cap, RT_CAPTURE_ANY), 13);
     free(huge);
     free(body);
 }
@@ -544,18 +465,18 @@ static void test_unit_edge_cases(void **state)
     step(f, "companies/legal_entities",
          "{\"data\":[{\"id\":\"902\",\"legal_name\":{\"x\":1}},{\"id\":903,\"legal_name\":null}]"
          "," LAST_META "}");
-    assert_int_equal(count(&f->cap, RS_MODEL_COMPANY), 1);
-    assert_field(find(&f->cap, RS_MODEL_COMPANY, "903"), "legal_name", NULL);
+    assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_COMPANY), 1);
+    assert_field(rt_capture_find(&f->cap, RS_MODEL_COMPANY, "903"), "legal_name", NULL);
     step(f, "locations/locations",
          "{\"data\":[{\"name\":\"no id\"},{\"id\":\"7\",\"country\":\"Deutschland\"}]," LAST_META
          "}");
-    assert_field(find(&f->cap, RS_MODEL_LOCATION, "7"), "country", "Deutschland");
+    assert_field(rt_capture_find(&f->cap, RS_MODEL_LOCATION, "7"), "country", "Deutschland");
     step(f, "teams/teams",
          "{\"data\":[{\"id\":1,\"name\":[\"x\"]},{\"id\":2,\"name\":\"\",\"employee_ids\":"
          "[\"e1\",{\"bad\":1},null]}]," LAST_META "}");
-    assert_int_equal(count(&f->cap, RS_MODEL_TEAM), 1);
-    assert_field(find(&f->cap, RS_MODEL_TEAM, "2"), "name", NULL);
-    assert_int_equal(json_array_size(f->cap.skipped), 3);
+    assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_TEAM), 1);
+    assert_field(rt_capture_find(&f->cap, RS_MODEL_TEAM, "2"), "name", NULL);
+    assert_int_equal(rt_capture_count_skipped(&f->cap, RT_CAPTURE_ANY), 3);
 }
 
 /* Employees without team_ids get their team from the teams' employee_ids. */
@@ -569,11 +490,13 @@ static void test_team_membership_fallback(void **state)
     step(f, "employees/employees",
          "{\"data\":[{\"id\":4000003},{\"id\":4000004,\"team_ids\":null},{\"id\":4000009},"
          "{\"id\":4000002,\"team_ids\":[]}]," LAST_META "}");
-    assert_ref(find(&f->cap, RS_MODEL_EMPLOYEE, "4000003"), "team", RS_MODEL_TEAM, "59001");
-    assert_ref(find(&f->cap, RS_MODEL_EMPLOYEE, "4000004"), "team", RS_MODEL_TEAM, "59002");
-    assert_field(find(&f->cap, RS_MODEL_EMPLOYEE, "4000009"), "team", NULL);
+    assert_ref(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "4000003"), "team", RS_MODEL_TEAM,
+               "59001");
+    assert_ref(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "4000004"), "team", RS_MODEL_TEAM,
+               "59002");
+    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "4000009"), "team", NULL);
     /* an explicit empty list wins over the membership */
-    assert_field(find(&f->cap, RS_MODEL_EMPLOYEE, "4000002"), "team", NULL);
+    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "4000002"), "team", NULL);
     finish(f);
     assert_null(json_object_get(f->sync.state, "members")); /* not carried past the sync */
 }
@@ -587,7 +510,7 @@ static void test_paging_tolerance(void **state)
 
     /* a bare array is one whole page */
     step(f, "companies/legal_entities", "[{\"id\":\"901\",\"legal_name\":\"A\"}]");
-    assert_non_null(find(&f->cap, RS_MODEL_COMPANY, "901"));
+    assert_non_null(rt_capture_find(&f->cap, RS_MODEL_COMPANY, "901"));
     /* has_next_page without a cursor: by page number */
     step(f, "locations/locations", "{\"data\":[{\"id\":\"1\"}],\"meta\":{\"has_next_page\":true}}");
     step(f, "locations/locations?limit=100&page=2",
@@ -629,7 +552,8 @@ static void test_incremental(void **state)
     assert_string_equal(f->req.url, API "employees/employees?limit=100&updated_at_gteq=2026-05-03");
     assert_int_equal(parse(f, EMPTY), RS_OK);
     finish(f);
-    assert_int_equal(count(&f->cap, RS_MODEL_COMPANY), 0); /* no default company on a partial */
+    assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_COMPANY),
+                     0); /* no default company on a partial */
 }
 
 int main(void)

@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 
+#include "rt_capture.h"
 #include "rt_fixture.h"
 
-#include "roster/rs_buf.h"
 #include "roster/rs_model.h"
 #include "roster/rs_time.h"
 #include "roster/rs_uuid.h"
@@ -30,48 +30,13 @@
 #define EMP_PATH  "/v1/company/employees"
 #define AUTH_BODY "{\"success\":true,\"data\":{\"token\":\"" TOKEN "\"}}"
 
-/* ---- a capturing sink */
-
-struct capture {
-    json_t *records; /* [{kind, remote_id, fields, remote_data}] */
-    size_t skipped;
-    char why[256];
-    int delivered;
-    int fail_at; /* the sink refuses this record (1-based); 0: never */
-};
-
-static enum rs_err capture_record(void *arg, enum rs_model_kind kind, const struct rs_record *rec)
+/* Personio has only employee rows: a skip of any other kind would be a mapping bug. */
+static void skipped_employee(void *arg, enum rs_model_kind kind, const char *why)
 {
-    struct capture *c = arg;
-    struct rs_buf buf;
-    struct rs_errbuf eb;
-    enum rs_err err;
-
-    if (c->fail_at && ++c->delivered == c->fail_at)
-        return RS_ERR_DB;
-    assert_non_null(rec->remote_id);
-    assert_true(rec->remote_id[0] != '\0');
-    /* every record must render as the model it claims to be (typed refs, dates, enums) */
-    rs_buf_init(&buf, 1 << 22);
-    err = rs_model_render(rs_model_get(kind), rec->fields, &buf, &eb);
-    if (err != RS_OK)
-        fail_msg("kind %d %s does not render: %s", kind, rec->remote_id, eb.msg);
-    rs_buf_cleanup(&buf);
-    assert_int_equal(
-        json_array_append_new(c->records, json_pack("{s:i, s:s, s:O, s:O?}", "kind", (int)kind,
-                                                    "remote_id", rec->remote_id, "fields",
-                                                    rec->fields, "remote_data", rec->remote_data)),
-        0);
-    return RS_OK;
-}
-
-static void capture_skipped(void *arg, enum rs_model_kind kind, const char *why)
-{
-    struct capture *c = arg;
+    struct prov_sink capture = rt_capture_sink(arg);
 
     assert_int_equal(kind, RS_MODEL_EMPLOYEE);
-    c->skipped++;
-    snprintf(c->why, sizeof(c->why), "%s", why);
+    capture.skipped(arg, kind, why);
 }
 
 /* ---- one sync as the engine holds it */
@@ -80,7 +45,7 @@ struct t {
     const struct prov_ops *ops;
     json_t *credentials;
     struct prov_sync sync;
-    struct capture cap;
+    struct rt_capture cap;
     struct prov_sink sink;
     struct prov_request req;
     struct rs_errbuf eb;
@@ -101,10 +66,9 @@ static struct t *t_new(const char *base_url)
     t->sync.full = true;
     t->sync.now_us = NOW_US;
     t->sync.state = json_object();
-    t->cap.records = json_array();
-    t->sink.record = capture_record;
-    t->sink.skipped = capture_skipped;
-    t->sink.arg = &t->cap;
+    rt_capture_init(&t->cap);
+    t->sink = rt_capture_sink(&t->cap);
+    t->sink.skipped = skipped_employee;
     return t;
 }
 
@@ -116,8 +80,7 @@ static void t_next_sync(struct t *t, bool full, int64_t since_us, int64_t now_us
     t->sync.full = full;
     t->sync.since_us = since_us;
     t->sync.now_us = now_us;
-    json_array_clear(t->cap.records);
-    t->cap.skipped = 0;
+    rt_capture_clear(&t->cap);
 }
 
 static void t_free(struct t *t)
@@ -126,7 +89,7 @@ static void t_free(struct t *t)
     json_decref(t->credentials);
     json_decref(t->sync.state);
     json_decref(t->sync.token);
-    json_decref(t->cap.records);
+    rt_capture_cleanup(&t->cap);
     free(t);
 }
 
@@ -198,52 +161,6 @@ static const char *uuid_of(enum rs_model_kind kind, const char *remote_id, char 
     assert_int_equal(rs_uuid_parse(ACCOUNT, &account), RS_OK);
     assert_int_equal(rs_model_id(&account, kind, remote_id, &id), RS_OK);
     return rs_uuid_format(&id, out);
-}
-
-static const json_t *find_entry(const struct capture *c, enum rs_model_kind kind,
-                                const char *remote_id)
-{
-    size_t i;
-    const json_t *entry;
-
-    json_array_foreach(c->records, i, entry)
-    {
-        if (json_integer_value(json_object_get(entry, "kind")) == kind &&
-            strcmp(json_string_value(json_object_get(entry, "remote_id")), remote_id) == 0)
-            return entry;
-    }
-    fail_msg("no record of kind %d with remote id %s", kind, remote_id);
-    return NULL;
-}
-
-static const json_t *find(const struct capture *c, enum rs_model_kind kind, const char *remote_id)
-{
-    return json_object_get(find_entry(c, kind, remote_id), "fields");
-}
-
-static size_t count_kind(const struct capture *c, enum rs_model_kind kind)
-{
-    size_t i, n = 0;
-    const json_t *entry;
-
-    json_array_foreach(c->records, i, entry)
-    {
-        n += json_integer_value(json_object_get(entry, "kind")) == kind;
-    }
-    return n;
-}
-
-static size_t count_remote_id(const struct capture *c, enum rs_model_kind kind, const char *id)
-{
-    size_t i, n = 0;
-    const json_t *entry;
-
-    json_array_foreach(c->records, i, entry)
-    {
-        n += json_integer_value(json_object_get(entry, "kind")) == kind &&
-             strcmp(json_string_value(json_object_get(entry, "remote_id")), id) == 0;
-    }
-    return n;
 }
 
 /* fields[key] is the string expected, or null/missing when expected is NULL. */
@@ -448,7 +365,7 @@ static void test_auth_response_then_employees(void **state)
     expires = json_object_get(t->sync.token, "expires_at_us");
     assert_true(json_is_integer(expires));
     assert_true(json_integer_value(expires) == NOW_US + 23 * HOUR_US);
-    assert_int_equal(json_array_size(t->cap.records), 0);
+    assert_int_equal(rt_capture_count(&t->cap, RT_CAPTURE_ANY), 0);
 
     assert_false(t_next(t));
     assert_string_equal(t->req.method, "GET");
@@ -581,9 +498,9 @@ static void test_fixture_employee(void **state)
     t_authenticate(t);
     assert_false(t_next(t));
     assert_int_equal(t_feed_len(t, body, len), RS_OK);
-    assert_int_equal(t->cap.skipped, 0);
+    assert_int_equal(rt_capture_count_skipped(&t->cap, RT_CAPTURE_ANY), 0);
 
-    entry = find_entry(&t->cap, RS_MODEL_EMPLOYEE, "1");
+    entry = rt_capture_record(&t->cap, RS_MODEL_EMPLOYEE, "1");
     emp = json_object_get(entry, "fields");
     expect_str(emp, "employee_number", "1");
     expect_str(emp, "first_name", "Alexander");
@@ -633,42 +550,43 @@ static void test_fixture_related(void **state)
     assert_false(t_next(t));
     assert_int_equal(t_feed_len(t, body, len), RS_OK);
 
-    rec = find(&t->cap, RS_MODEL_EMPLOYMENT, "1");
+    rec = rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1");
     expect_ref(rec, "employee", RS_MODEL_EMPLOYEE, "1");
     expect_str(rec, "job_title", "CTO");
     expect_str(rec, "employment_type", "CONTRACTOR"); /* "external", whatever the hours */
     expect_str(rec, "effective_date", "2014-11-09T00:00:00Z");
-    rec = json_object_get(find_entry(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "remote_data");
+    rec = json_object_get(rt_capture_record(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "remote_data");
     assert_true(json_is_null(rec)); /* the employee's remote_data has the record */
 
-    rec = find(&t->cap, RS_MODEL_GROUP, "department:281521");
+    rec = rt_capture_find(&t->cap, RS_MODEL_GROUP, "department:281521");
     expect_str(rec, "name", "Customer Support");
     expect_str(rec, "type", "DEPARTMENT");
     assert_true(json_is_false(json_object_get(rec, "is_commonly_used_as_team")));
     expect_str(rec, "parent_group", NULL);
-    rec = find(&t->cap, RS_MODEL_GROUP, "cost_center:82957");
+    rec = rt_capture_find(&t->cap, RS_MODEL_GROUP, "cost_center:82957");
     expect_str(rec, "name", "Cost center 1");
     expect_str(rec, "type", "COST_CENTER");
-    rec = find(&t->cap, RS_MODEL_TEAM, "59026");
+    rec = rt_capture_find(&t->cap, RS_MODEL_TEAM, "59026");
     expect_str(rec, "name", "T_X");
     expect_str(rec, "parent_team", NULL);
-    rec = find(&t->cap, RS_MODEL_LOCATION, "131014");
+    rec = rt_capture_find(&t->cap, RS_MODEL_LOCATION, "131014");
     expect_str(rec, "name", "Munich");
     expect_str(rec, "location_type", "WORK");
-    rec = find(&t->cap, RS_MODEL_COMPANY, "7033");
+    rec = rt_capture_find(&t->cap, RS_MODEL_COMPANY, "7033");
     expect_str(rec, "legal_name", "CS Demo GmbH");
     expect_str(rec, "display_name", "CS Demo GmbH");
     assert_string_equal(
         json_string_value(json_object_get(
-            json_array_get(
-                json_object_get(find_entry(&t->cap, RS_MODEL_COMPANY, "7033"), "remote_data"), 0),
+            json_array_get(json_object_get(rt_capture_record(&t->cap, RS_MODEL_COMPANY, "7033"),
+                                           "remote_data"),
+                           0),
             "path")),
         EMP_PATH);
 
     /* one of each, and no stand-in company: the subcompany is the company */
-    assert_int_equal(json_array_size(t->cap.records), 7);
-    assert_int_equal(count_kind(&t->cap, RS_MODEL_COMPANY), 1);
-    assert_int_equal(count_kind(&t->cap, RS_MODEL_GROUP), 2);
+    assert_int_equal(rt_capture_count(&t->cap, RT_CAPTURE_ANY), 7);
+    assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_COMPANY), 1);
+    assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_GROUP), 2);
 
     /* 1 row with limit 20 is a short page: the sync is over */
     assert_true(t_next(t));
@@ -700,7 +618,7 @@ static void test_fixture_truncated_and_malformed(void **state)
         t_authenticate(t);
         assert_false(t_next(t));
         assert_int_equal(t_feed_len(t, body, cut), RS_ERR_UPSTREAM);
-        assert_int_equal(json_array_size(t->cap.records), 0);
+        assert_int_equal(rt_capture_count(&t->cap, RT_CAPTURE_ANY), 0);
         t_free(t);
     }
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -710,7 +628,7 @@ static void test_fixture_truncated_and_malformed(void **state)
         assert_false(t_next(t));
         if (t_feed(t, bad[i]) != RS_ERR_UPSTREAM)
             fail_msg("accepted: %s", bad[i]);
-        assert_int_equal(json_array_size(t->cap.records), 0);
+        assert_int_equal(rt_capture_count(&t->cap, RT_CAPTURE_ANY), 0);
         assert_false(t_next(t)); /* nothing moved: the engine fails the sync */
         assert_string_equal(t->req.url,
                             "https://api.personio.de/v1/company/employees?limit=100&offset=0");
@@ -736,13 +654,13 @@ static size_t check_managers(const struct t *t, const json_t *rows)
         const json_t *sup = json_object_get(
             json_object_get(json_object_get(row, "attributes"), "supervisor"), "value");
 
-        emp = find(&t->cap, RS_MODEL_EMPLOYEE, row_id(row, id, sizeof(id)));
+        emp = rt_capture_find(&t->cap, RS_MODEL_EMPLOYEE, row_id(row, id, sizeof(id)));
         if (json_is_null(sup)) {
             expect_str(emp, "manager", NULL);
             continue;
         }
         row_id(sup, manager, sizeof(manager));
-        (void)find(&t->cap, RS_MODEL_EMPLOYEE, manager);
+        (void)rt_capture_find(&t->cap, RS_MODEL_EMPLOYEE, manager);
         expect_ref(emp, "manager", RS_MODEL_EMPLOYEE, manager);
         managed++;
     }
@@ -759,45 +677,49 @@ static void test_sandbox_page(void **state)
     t_authenticate(t);
     assert_false(t_next(t));
     assert_int_equal(t_feed_json(t, page), RS_OK);
-    assert_int_equal(t->cap.skipped, 0);
-    assert_int_equal(count_kind(&t->cap, RS_MODEL_EMPLOYEE), 30);
-    assert_int_equal(count_kind(&t->cap, RS_MODEL_EMPLOYMENT), 30);
+    assert_int_equal(rt_capture_count_skipped(&t->cap, RT_CAPTURE_ANY), 0);
+    assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_EMPLOYEE), 30);
+    assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_EMPLOYMENT), 30);
     /* 8 departments + 8 cost centers, 12 teams, 7 offices, 4 subcompanies: each once */
-    assert_int_equal(count_kind(&t->cap, RS_MODEL_GROUP), 16);
-    assert_int_equal(count_kind(&t->cap, RS_MODEL_TEAM), 12);
-    assert_int_equal(count_kind(&t->cap, RS_MODEL_LOCATION), 7);
-    assert_int_equal(count_kind(&t->cap, RS_MODEL_COMPANY), 4);
+    assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_GROUP), 16);
+    assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_TEAM), 12);
+    assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_LOCATION), 7);
+    assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_COMPANY), 4);
     assert_true(t_next(t)); /* 30 < 100 */
 
     /* everyone but the CEO has a manager, and every manager is among the 30 */
     assert_int_equal(check_managers(t, json_object_get(page, "data")), 29);
-    expect_str(find(&t->cap, RS_MODEL_EMPLOYEE, "1000001"), "manager", NULL);
+    expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYEE, "1000001"), "manager", NULL);
 
     /* the one leaver: INACTIVE, with the calendar dates of a summer (+02:00) offset */
-    emp = find(&t->cap, RS_MODEL_EMPLOYEE, "1000009");
+    emp = rt_capture_find(&t->cap, RS_MODEL_EMPLOYEE, "1000009");
     expect_str(emp, "employment_status", "INACTIVE");
     expect_str(emp, "termination_date", "2016-07-09T00:00:00Z");
     expect_str(emp, "hire_date", "2014-05-24T00:00:00Z");
     expect_str(emp, "remote_created_at", "2014-05-12T11:42:24Z");
     expect_str(emp, "gender", "OTHER"); /* "diverse" */
     expect_ref(emp, "work_location", RS_MODEL_LOCATION, "131003");
-    expect_str(find(&t->cap, RS_MODEL_LOCATION, "131003"), "name", "São Paulo");
-    expect_str(find(&t->cap, RS_MODEL_EMPLOYMENT, "1000009"), "job_title", "IT Administrator");
+    expect_str(rt_capture_find(&t->cap, RS_MODEL_LOCATION, "131003"), "name", "São Paulo");
+    expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1000009"), "job_title",
+               "IT Administrator");
 
     /* a nickname is a preferred first name */
-    emp = find(&t->cap, RS_MODEL_EMPLOYEE, "1000010");
+    emp = rt_capture_find(&t->cap, RS_MODEL_EMPLOYEE, "1000010");
     expect_str(emp, "first_name", "Björn");
     expect_str(emp, "preferred_name", "Sunny");
     expect_str(emp, "display_full_name", "Sunny 李");
     expect_ref(emp, "company", RS_MODEL_COMPANY, "7001");
-    expect_str(find(&t->cap, RS_MODEL_COMPANY, "7001"), "display_name", "Sandbox Inc.");
+    expect_str(rt_capture_find(&t->cap, RS_MODEL_COMPANY, "7001"), "display_name", "Sandbox Inc.");
 
     /* no team: null, not a dangling ref */
-    expect_str(find(&t->cap, RS_MODEL_EMPLOYEE, "1000001"), "team", NULL);
+    expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYEE, "1000001"), "team", NULL);
     /* 30 h internal is part time; external is a contractor */
-    expect_str(find(&t->cap, RS_MODEL_EMPLOYMENT, "1000023"), "employment_type", "PART_TIME");
-    expect_str(find(&t->cap, RS_MODEL_EMPLOYMENT, "1000020"), "employment_type", "CONTRACTOR");
-    expect_str(find(&t->cap, RS_MODEL_EMPLOYMENT, "1000001"), "employment_type", "FULL_TIME");
+    expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1000023"), "employment_type",
+               "PART_TIME");
+    expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1000020"), "employment_type",
+               "CONTRACTOR");
+    expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1000001"), "employment_type",
+               "FULL_TIME");
     json_decref(page);
     t_free(t);
 }
@@ -840,15 +762,16 @@ static void test_paging(void **state)
     feed_page(t, rows_from(201, 50), 200, 100, 250);
     assert_true(t_next(t));
     assert_true(t_next(t)); /* and stays done */
-    assert_int_equal(count_kind(&t->cap, RS_MODEL_EMPLOYEE), 250);
-    assert_int_equal(count_kind(&t->cap, RS_MODEL_EMPLOYMENT), 250);
-    (void)find(&t->cap, RS_MODEL_EMPLOYEE, "250");
+    assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_EMPLOYEE), 250);
+    assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_EMPLOYMENT), 250);
+    (void)rt_capture_find(&t->cap, RS_MODEL_EMPLOYEE, "250");
     /* derived records once per sync, not once per employee */
-    assert_int_equal(count_remote_id(&t->cap, RS_MODEL_GROUP, "department:10"), 1);
+    assert_int_equal(rt_capture_count_remote_id(&t->cap, RS_MODEL_GROUP, "department:10"), 1);
     /* no subcompany anywhere: the one stand-in company */
-    assert_int_equal(count_kind(&t->cap, RS_MODEL_COMPANY), 1);
-    expect_ref(find(&t->cap, RS_MODEL_EMPLOYEE, "7"), "company", RS_MODEL_COMPANY, "company");
-    expect_str(find(&t->cap, RS_MODEL_COMPANY, "company"), "display_name", NULL);
+    assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_COMPANY), 1);
+    expect_ref(rt_capture_find(&t->cap, RS_MODEL_EMPLOYEE, "7"), "company", RS_MODEL_COMPANY,
+               "company");
+    expect_str(rt_capture_find(&t->cap, RS_MODEL_COMPANY, "company"), "display_name", NULL);
     t_free(t);
 }
 
@@ -872,16 +795,16 @@ static void test_paging_stops(void **state)
     expect_offset(t, "100");
     feed_page(t, rows_from(101, 20), 100, 50, 120);
     assert_true(t_next(t));
-    assert_int_equal(count_kind(&t->cap, RS_MODEL_EMPLOYEE), 120);
+    assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_EMPLOYEE), 120);
 
     /* an empty organization: done, and the account still has its company */
     t_next_sync(t, true, 0, NOW_US);
     expect_offset(t, "0");
     feed_page(t, json_array(), 0, 100, 0);
     assert_true(t_next(t));
-    assert_int_equal(count_kind(&t->cap, RS_MODEL_EMPLOYEE), 0);
-    assert_int_equal(json_array_size(t->cap.records), 1);
-    (void)find(&t->cap, RS_MODEL_COMPANY, "company");
+    assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_EMPLOYEE), 0);
+    assert_int_equal(rt_capture_count(&t->cap, RT_CAPTURE_ANY), 1);
+    (void)rt_capture_find(&t->cap, RS_MODEL_COMPANY, "company");
     t_free(t);
 }
 
@@ -919,9 +842,9 @@ static void test_incremental_paging_honoured(void **state)
     expect_offset(t, "100&updated_since=2026-01-01T08%3A00%3A00");
     feed_page(t, rows_from(101, 30), 100, 100, 130);
     assert_true(t_next(t));
-    assert_int_equal(count_kind(&t->cap, RS_MODEL_EMPLOYEE), 130);
+    assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_EMPLOYEE), 130);
     /* an incremental sync delivers what changed, and no stand-in beyond what employees name */
-    assert_int_equal(count_remote_id(&t->cap, RS_MODEL_COMPANY, "company"), 1);
+    assert_int_equal(rt_capture_count_remote_id(&t->cap, RS_MODEL_COMPANY, "company"), 1);
     t_free(t);
 }
 
@@ -938,12 +861,12 @@ static void test_incremental_paging_ignored(void **state)
     json_object_del(page, "metadata");
     expect_offset(t, "0&updated_since=2026-01-01T08%3A00%3A00");
     assert_int_equal(t_feed_json(t, page), RS_OK);
-    assert_int_equal(count_kind(&t->cap, RS_MODEL_EMPLOYEE), 150);
+    assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_EMPLOYEE), 150);
     /* so it asks on, and the same page again means offset was ignored: done, nothing twice */
     expect_offset(t, "150&updated_since=2026-01-01T08%3A00%3A00");
     assert_int_equal(t_feed_json(t, page), RS_OK);
     assert_true(t_next(t));
-    assert_int_equal(count_kind(&t->cap, RS_MODEL_EMPLOYEE), 150);
+    assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_EMPLOYEE), 150);
     json_decref(page);
 
     /* the same with metadata: total_elements ends it at once */
@@ -957,7 +880,7 @@ static void test_incremental_paging_ignored(void **state)
     expect_offset(t, "0&updated_since=2026-01-01T08%3A00%3A00");
     feed_page(t, json_array(), 0, 100, 0);
     assert_true(t_next(t));
-    assert_int_equal(json_array_size(t->cap.records), 0);
+    assert_int_equal(rt_capture_count(&t->cap, RT_CAPTURE_ANY), 0);
     t_free(t);
 }
 
@@ -977,7 +900,9 @@ static const json_t *map_one(struct t *t, json_t *row_owned)
     t_next_sync(t, true, 0, NOW_US);
     assert_int_equal(t_feed_rows(t, rows), RS_OK);
     assert_true(t_next(t));
-    return t->cap.skipped ? NULL : find(&t->cap, RS_MODEL_EMPLOYEE, id);
+    return rt_capture_count_skipped(&t->cap, RT_CAPTURE_ANY)
+               ? NULL
+               : rt_capture_find(&t->cap, RS_MODEL_EMPLOYEE, id);
 }
 
 static struct t *t_ready(void)
@@ -1021,7 +946,8 @@ static void test_statuses_and_dates(void **state)
         expect_str(emp, "hire_date", cases[i].want_hire);
         expect_str(emp, "start_date", cases[i].want_hire);
         expect_str(emp, "termination_date", cases[i].want_termination);
-        expect_str(find(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "effective_date", cases[i].want_hire);
+        expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "effective_date",
+                   cases[i].want_hire);
     }
     t_free(t);
 }
@@ -1067,31 +993,33 @@ static void test_employment_types(void **state)
         row = employee_row(1);
         set_attr(row, "employment_type", json_string(cases[i].type));
         assert_non_null(map_one(t, row));
-        expect_str(find(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "employment_type", cases[i].want);
+        expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "employment_type",
+                   cases[i].want);
     }
     for (size_t i = 0; i < sizeof(hours) / sizeof(hours[0]); i++) {
         row = employee_row(1);
         set_attr(row, "weekly_working_hours", json_string(hours[i][0]));
         assert_non_null(map_one(t, row));
-        expect_str(find(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "employment_type", hours[i][1]);
+        expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "employment_type",
+                   hours[i][1]);
     }
     /* hours as a number, or missing, or of a strange type: only a number below 35 counts */
     row = employee_row(1);
     set_attr(row, "weekly_working_hours", json_real(37.5));
     assert_non_null(map_one(t, row));
-    expect_str(find(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "employment_type", "FULL_TIME");
+    expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "employment_type", "FULL_TIME");
     row = employee_row(1);
     set_attr(row, "weekly_working_hours", json_integer(16));
     assert_non_null(map_one(t, row));
-    expect_str(find(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "employment_type", "PART_TIME");
+    expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "employment_type", "PART_TIME");
     row = employee_row(1);
     json_object_del(json_object_get(row, "attributes"), "weekly_working_hours");
     assert_non_null(map_one(t, row));
-    expect_str(find(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "employment_type", "FULL_TIME");
+    expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "employment_type", "FULL_TIME");
     row = employee_row(1);
     set_attr(row, "weekly_working_hours", json_pack("{s:i}", "h", 20));
     assert_non_null(map_one(t, row));
-    expect_str(find(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "employment_type", "FULL_TIME");
+    expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "employment_type", "FULL_TIME");
     t_free(t);
 }
 
@@ -1176,13 +1104,13 @@ static void test_nulls_and_missing_keys(void **state)
         expect_str(emp, "work_location", NULL);
         expect_refs(emp, "groups", RS_MODEL_GROUP, 0, NULL);
         expect_ref(emp, "company", RS_MODEL_COMPANY, "company");
-        job = find(&t->cap, RS_MODEL_EMPLOYMENT, "3");
+        job = rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "3");
         expect_str(job, "job_title", NULL);
         expect_str(job, "employment_type", NULL);
         expect_str(job, "effective_date", NULL);
         /* the employee, its employment, the stand-in company: nothing else */
-        assert_int_equal(json_array_size(t->cap.records), 3);
-        (void)find(&t->cap, RS_MODEL_COMPANY, "company");
+        assert_int_equal(rt_capture_count(&t->cap, RT_CAPTURE_ANY), 3);
+        (void)rt_capture_find(&t->cap, RS_MODEL_COMPANY, "company");
     }
     t_free(t);
 }
@@ -1217,30 +1145,31 @@ static void test_units(void **state)
     json_array_append_new(rows, row);
     t_next_sync(t, true, 0, NOW_US);
     assert_int_equal(t_feed_rows(t, json_incref(rows)), RS_OK);
-    assert_int_equal(t->cap.skipped, 0);
+    assert_int_equal(rt_capture_count_skipped(&t->cap, RT_CAPTURE_ANY), 0);
 
-    emp = find(&t->cap, RS_MODEL_EMPLOYEE, "1");
+    emp = rt_capture_find(&t->cap, RS_MODEL_EMPLOYEE, "1");
     expect_refs(emp, "groups", RS_MODEL_GROUP, 3,
                 (const char *const[]){"department:Sales", "cost_center:5", "cost_center:6"});
     expect_ref(emp, "team", RS_MODEL_TEAM, "t-1");
     expect_ref(emp, "work_location", RS_MODEL_LOCATION, "Zürich");
     expect_ref(emp, "company", RS_MODEL_COMPANY, "company"); /* the subcompany names nothing */
-    expect_str(find(&t->cap, RS_MODEL_GROUP, "department:Sales"), "name", "Sales");
-    expect_str(find(&t->cap, RS_MODEL_TEAM, "t-1"), "name", "Tigers");
-    expect_str(find(&t->cap, RS_MODEL_LOCATION, "Zürich"), "name", "Zürich");
-    expect_str(find(&t->cap, RS_MODEL_GROUP, "cost_center:6"), "type", "COST_CENTER");
-    emp = find(&t->cap, RS_MODEL_EMPLOYEE, "2");
+    expect_str(rt_capture_find(&t->cap, RS_MODEL_GROUP, "department:Sales"), "name", "Sales");
+    expect_str(rt_capture_find(&t->cap, RS_MODEL_TEAM, "t-1"), "name", "Tigers");
+    expect_str(rt_capture_find(&t->cap, RS_MODEL_LOCATION, "Zürich"), "name", "Zürich");
+    expect_str(rt_capture_find(&t->cap, RS_MODEL_GROUP, "cost_center:6"), "type", "COST_CENTER");
+    emp = rt_capture_find(&t->cap, RS_MODEL_EMPLOYEE, "2");
     expect_refs(emp, "groups", RS_MODEL_GROUP, 2,
                 (const char *const[]){"department:Sales", "cost_center:6"});
-    assert_int_equal(count_remote_id(&t->cap, RS_MODEL_GROUP, "department:Sales"), 1);
-    assert_int_equal(count_remote_id(&t->cap, RS_MODEL_GROUP, "cost_center:5"), 1);
-    assert_int_equal(count_remote_id(&t->cap, RS_MODEL_GROUP, "cost_center:6"), 1);
-    assert_int_equal(count_kind(&t->cap, RS_MODEL_COMPANY), 1);
+    assert_int_equal(rt_capture_count_remote_id(&t->cap, RS_MODEL_GROUP, "department:Sales"), 1);
+    assert_int_equal(rt_capture_count_remote_id(&t->cap, RS_MODEL_GROUP, "cost_center:5"), 1);
+    assert_int_equal(rt_capture_count_remote_id(&t->cap, RS_MODEL_GROUP, "cost_center:6"), 1);
+    assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_COMPANY), 1);
     /* the derived records carry the nested value they came from */
     assert_true(json_equal(
         json_object_get(
             json_array_get(
-                json_object_get(find_entry(&t->cap, RS_MODEL_TEAM, "t-1"), "remote_data"), 0),
+                json_object_get(rt_capture_record(&t->cap, RS_MODEL_TEAM, "t-1"), "remote_data"),
+                0),
             "data"),
         json_object_get(
             json_object_get(json_object_get(json_array_get(rows, 0), "attributes"), "team"),
@@ -1271,24 +1200,24 @@ static void test_huge_and_odd_strings(void **state)
     assert_int_equal(strlen(json_string_value(json_object_get(emp, "first_name"))), n);
     assert_int_equal(strlen(json_string_value(json_object_get(emp, "display_full_name"))),
                      n + strlen(" Lovelace"));
-    assert_string_equal(
-        json_string_value(json_object_get(find(&t->cap, RS_MODEL_GROUP, "department:10"), "name")),
-        big);
+    assert_string_equal(json_string_value(json_object_get(
+                            rt_capture_find(&t->cap, RS_MODEL_GROUP, "department:10"), "name")),
+                        big);
 
     /* a unit known only by a 100 KB name has no usable id: the employee is skipped */
     row = employee_row(1);
     set_attr(row, "team", json_pack("{s:s, s:{s:s}}", "type", "Team", "attributes", "name", big));
     assert_null(map_one(t, row));
-    assert_int_equal(t->cap.skipped, 1);
-    assert_non_null(strstr(t->cap.why, "team"));
-    assert_null(strstr(t->cap.why, "\xc3\xa9")); /* never the value */
+    assert_int_equal(rt_capture_count_skipped(&t->cap, RT_CAPTURE_ANY), 1);
+    assert_non_null(strstr(rt_capture_skip_why(&t->cap, 0), "team"));
+    assert_null(strstr(rt_capture_skip_why(&t->cap, 0), "\xc3\xa9")); /* never the value */
 
     /* an employee id longer than any remote id: skipped */
     row = employee_row(1);
     big[600] = '\0';
     set_attr(row, "id", json_string(big));
     assert_null(map_one(t, row));
-    assert_int_equal(t->cap.skipped, 1);
+    assert_int_equal(rt_capture_count_skipped(&t->cap, RT_CAPTURE_ANY), 1);
 
     /* an escaped NUL inside a name does not stop the employee (the store drops it) */
     row = employee_row(1);
@@ -1363,14 +1292,17 @@ static void test_wrong_types_skipped(void **state)
         json_array_append_new(rows, employee_row(2));
         t_next_sync(t, true, 0, NOW_US);
         assert_int_equal(t_feed_rows(t, rows), RS_OK);
-        if (t->cap.skipped != 1)
-            fail_msg("%s = %s: %zu skipped", cases[i].attr, cases[i].value_json, t->cap.skipped);
-        if (strcmp(cases[i].attr, "id") != 0 && !strstr(t->cap.why, cases[i].attr))
-            fail_msg("%s: reason \"%s\" does not name it", cases[i].attr, t->cap.why);
+        if (rt_capture_count_skipped(&t->cap, RT_CAPTURE_ANY) != 1)
+            fail_msg("%s = %s: %zu skipped", cases[i].attr, cases[i].value_json,
+                     rt_capture_count_skipped(&t->cap, RT_CAPTURE_ANY));
+        if (strcmp(cases[i].attr, "id") != 0 &&
+            !strstr(rt_capture_skip_why(&t->cap, 0), cases[i].attr))
+            fail_msg("%s: reason \"%s\" does not name it", cases[i].attr,
+                     rt_capture_skip_why(&t->cap, 0));
         /* the bad employee left nothing behind; the good one arrived whole */
-        assert_int_equal(count_kind(&t->cap, RS_MODEL_EMPLOYEE), 1);
-        assert_int_equal(count_kind(&t->cap, RS_MODEL_EMPLOYMENT), 1);
-        (void)find(&t->cap, RS_MODEL_EMPLOYEE, "2");
+        assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_EMPLOYEE), 1);
+        assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_EMPLOYMENT), 1);
+        (void)rt_capture_find(&t->cap, RS_MODEL_EMPLOYEE, "2");
         assert_true(t_next(t));
     }
     t_free(t);
@@ -1387,9 +1319,9 @@ static void test_odd_rows_skipped(void **state)
     (void)state;
     t_next_sync(t, true, 0, NOW_US);
     assert_int_equal(t_feed_rows(t, rows), RS_OK);
-    assert_int_equal(t->cap.skipped, 8);
-    assert_int_equal(count_kind(&t->cap, RS_MODEL_EMPLOYEE), 1);
-    (void)find(&t->cap, RS_MODEL_EMPLOYEE, "9");
+    assert_int_equal(rt_capture_count_skipped(&t->cap, RT_CAPTURE_ANY), 8);
+    assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_EMPLOYEE), 1);
+    (void)rt_capture_find(&t->cap, RS_MODEL_EMPLOYEE, "9");
 
     /* lenient where Personio's shape only varies: a supervisor given as a bare name */
     row = employee_row(4);
@@ -1407,8 +1339,7 @@ static void test_sink_error_aborts(void **state)
     (void)state;
     for (int at = 1; at <= 7; at++) {
         t_next_sync(t, true, 0, NOW_US);
-        t->cap.fail_at = at;
-        t->cap.delivered = 0;
+        rt_capture_fail_at(&t->cap, (size_t)at);
         assert_false(t_next(t));
         assert_int_equal(t_feed_json(t, page), RS_ERR_DB);
         assert_false(t_next(t)); /* the page was not consumed */
