@@ -41,7 +41,7 @@ struct run {
     struct rs_store_stats stats[RS_MODEL_COUNT];
     size_t skipped[RS_MODEL_COUNT];
     int pages, requests;
-    int64_t started_us; /* monotonic */
+    int64_t started_us, fetched_us; /* monotonic: the run's start, the end of its fetch */
     struct rs_throttle throttle;
     struct rs_errbuf eb;
     char reason[300];
@@ -347,6 +347,10 @@ static json_t *stats_json(const struct run *r)
         json_object_set_new(out, "pages", json_integer(r->pages));
         json_object_set_new(out, "requests", json_integer(r->requests));
         json_object_set_new(out, "full", json_boolean(r->ps.full));
+        /* how long fetching, parsing and staging took (the rest until finished_at: the apply) */
+        if (r->fetched_us)
+            json_object_set_new(out, "fetch_ms",
+                                json_integer((r->fetched_us - r->started_us) / 1000));
     }
     return out;
 }
@@ -596,6 +600,7 @@ enum rs_err sync_run(struct sync_runner *runner, const struct sync_job *job)
     err = prepare(&r);
     if (err == RS_OK)
         err = fetch(&r);
+    r.fetched_us = rs_time_mono_us();
     /* the staging thread is stopped before anything else touches this attempt's rows */
     rs_stage_free(r.stage);
     r.stage = NULL;
