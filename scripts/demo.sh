@@ -138,6 +138,13 @@ Roster is running at $url, syncing an emulated BambooHR at $sandbox/bamboohr
   curl -s -X POST "\$ROSTER/api/hris/v1/sync-status/resync" -H "Authorization: Bearer \$API_KEY" -H "X-Account-Token: \$ACCOUNT_TOKEN" >/dev/null; sleep 1
   curl -s "\$ROSTER/api/hris/v1/employees?remote_id=4" -H "Authorization: Bearer \$API_KEY" -H "X-Account-Token: \$ACCOUNT_TOKEN" | jq '.results[0] | {display_full_name, employment_status, termination_date}'
 
+  # connect another company as its HR admin would: a magic link to the hosted connect pages
+  # (open the printed URL in a browser; the sandbox takes any client id and the secret "sandbox")
+  curl -s -X POST "\$ROSTER/api/hris/v1/link-token" -H "Authorization: Bearer \$API_KEY" \\
+       -d '{"end_user_email_address": "hr@globex.example", "end_user_organization_name": "Globex",
+            "end_user_origin_id": "globex", "categories": ["hris"], "integration": "personio",
+            "base_url": "$sandbox/personio", "should_create_magic_link_url": true}' | jq -r .magic_link_url
+
   # departments and divisions, the linked account, health and metrics
   curl -s "\$ROSTER/api/hris/v1/groups" -H "Authorization: Bearer \$API_KEY" -H "X-Account-Token: \$ACCOUNT_TOKEN" | jq '.results[] | {name, type}'
   curl -s "\$ROSTER/api/hris/v1/account-details" -H "Authorization: Bearer \$API_KEY" -H "X-Account-Token: \$ACCOUNT_TOKEN" | jq .
