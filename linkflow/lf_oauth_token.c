@@ -46,6 +46,15 @@ enum rs_err lf_oauth_token_call(struct rs_httpc *http, const struct prov_ops *op
             .body = req.body,
             .body_len = req.body_len,
             .content_type = "application/x-www-form-urlencoded",
+            /*
+             * Sent once, never retried by rs_httpc: a provider that rotates refresh tokens
+             * spends the old one as soon as it accepts a refresh. Had it accepted the first
+             * attempt and only the answer been lost (a 502 from a proxy, a timeout), a retry
+             * would send the spent token and get invalid_grant — the account would need a
+             * relink for what was a network blip. A code is single-use too (RFC 6749 §4.1.2).
+             * A failed call is transient instead: the next sync (or a new sign-in) tries again.
+             */
+            .max_attempts = 1,
         };
         err = rs_httpc_send(http, NULL, &hreq, &resp, eb);
         if (err == RS_OK)
