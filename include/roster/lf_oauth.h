@@ -179,9 +179,10 @@ struct lf_oauth_io {
 
 /*
  * Sends grant to the provider's token endpoint (lf_oauth_request_build, rs_httpc's timeouts
- * but exactly one attempt: never retried, see docs/design/oauth.md) and reads the answer with lf_oauth_parse_token; no database. For the link flow's
- * code exchange, and the refresh below. RS_ERR_AUTH (permanent), RS_ERR_UPSTREAM (transient:
- * also timeouts and network errors), RS_ERR_INVALID, RS_ERR_NOMEM.
+ * but exactly one attempt: never retried, see docs/design/oauth.md) and reads the answer with
+ * lf_oauth_parse_token; no database. For the link flow's code exchange, and the refresh below.
+ * RS_ERR_AUTH (permanent), RS_ERR_UPSTREAM (transient: also timeouts and network errors),
+ * RS_ERR_INVALID, RS_ERR_NOMEM.
  */
 enum rs_err lf_oauth_token_call(struct rs_httpc *http, const struct prov_ops *ops,
                                 const json_t *fields, const char *base_url,

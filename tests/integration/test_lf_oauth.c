@@ -480,7 +480,7 @@ static void test_transient_failures_change_nothing(void **state)
     /* one attempt although the client allows two: a retried refresh whose first attempt the
        provider accepted would send a spent refresh token */
     assert_int_equal(rt_stub_count(fx.stub), 1);
-    set_mode(ISSUE, 2500);                       /* answers after the client gave up */
+    set_mode(ISSUE, 2500); /* answers after the client gave up */
     assert_int_equal(
         lf_oauth_token_fresh(&io, &test_ops, ACCOUNT, NULL, rs_time_now_us(), &token, &eb),
         RS_ERR_UPSTREAM);
