@@ -70,6 +70,33 @@ enum rs_err lf_oauth_token_call(struct rs_httpc *http, const struct prov_ops *op
     return err;
 }
 
+enum rs_err lf_oauth_token_exchange(const struct lf_oauth_exchange *x, int64_t now_us, json_t **out,
+                                    struct rs_errbuf *eb)
+{
+    struct rs_httpc_options opts = {
+        .timeout_ms = x->timeout_ms > 0 ? x->timeout_ms : 10000,
+        .connect_timeout_ms = 5000,
+        .max_response_bytes = 64 * 1024, /* a token answer is a few hundred bytes */
+        .max_attempts = 1,
+        .allow_private = x->allow_private,
+    };
+    struct lf_oauth_grant grant = {
+        .type = LF_OAUTH_GRANT_CODE,
+        .code = x->code,
+        .redirect_uri = x->redirect_uri,
+        .code_verifier = x->code_verifier,
+    };
+    struct rs_httpc *http = NULL;
+    enum rs_err err = rs_httpc_new(&opts, &http);
+
+    if (err != RS_OK)
+        return rs_errbuf_set(eb, err, "out of memory");
+    err = lf_oauth_token_call(http, x->ops, x->fields, x->base_url, x->client, &grant, now_us, NULL,
+                              out, eb);
+    rs_httpc_free(http);
+    return err;
+}
+
 enum rs_err lf_oauth_token_save(struct rs_db *db, const struct rs_vault *vault, const char *account,
                                 const json_t *token, struct rs_errbuf *eb)
 {

@@ -113,7 +113,7 @@ static enum rs_err test_endpoint(const json_t *fields, const char *base_url,
 }
 
 static const struct prov_field api_fields[] = {{"api_key", "API key", "", NULL, true}};
-static const struct prov_oauth test_oauth = {NULL, 0, "read", true, test_endpoint};
+static const struct prov_oauth test_oauth = {NULL, 0, "read", true, test_endpoint, NULL};
 static const struct prov_ops test_ops = {
     .slug = "testhr", .name = "TestHR", .fields = api_fields, .nfields = 1, .oauth = &test_oauth};
 

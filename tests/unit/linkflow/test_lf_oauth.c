@@ -46,9 +46,9 @@ static const struct prov_field api_fields[] = {
 };
 static const struct prov_field oauth_fields[] = {{"tenant", "Tenant", "", NULL, false}};
 
-static const struct prov_oauth basic_oauth = {oauth_fields, 1, "employees:read org:read", true,
-                                              test_endpoint};
-static const struct prov_oauth body_oauth = {oauth_fields, 1, "", false, test_endpoint};
+static const struct prov_oauth basic_oauth = {oauth_fields,  1,   "employees:read org:read", true,
+                                              test_endpoint, NULL};
+static const struct prov_oauth body_oauth = {oauth_fields, 1, "", false, test_endpoint, NULL};
 
 static const struct prov_ops basic_ops = {
     .slug = "testhr", .name = "TestHR", .fields = api_fields, .nfields = 2, .oauth = &basic_oauth};
