@@ -178,8 +178,8 @@ static enum rs_err authorize(struct gw_req *req, const struct lf_session *s,
     snprintf(pending.code_verifier, sizeof(pending.code_verifier), "%s", pkce.verifier);
     snprintf(pending.link_token, sizeof(pending.link_token), "%s", req->params[0]);
     if (err == RS_OK)
-        err = lf_oauth_authorize_url(ops, fields, s->base_url[0] ? s->base_url : NULL, &a,
-                                     location, &req->eb);
+        err = lf_oauth_authorize_url(ops, fields, s->base_url[0] ? s->base_url : NULL, &a, location,
+                                     &req->eb);
     if (err == RS_OK)
         err = lf_oauth_pending_save(req->db, req->app->vault, state, &pending, &req->eb);
     if (err == RS_OK)
@@ -313,12 +313,11 @@ static void exchange_done(struct gw_req *req, void *arg)
         if (err == RS_ERR_NOMEM || err == RS_ERR_INVALID || err == RS_ERR_INTERNAL)
             gw_connect_send_problem(req, LF_PAGE_BROKEN, NULL);
         else if (gw_connect_session(req, token, false, &s))
-            send_oauth_problem(req,
-                               err == RS_ERR_AUTH ? LF_PAGE_OAUTH_REFUSED
-                                                  : LF_PAGE_OAUTH_UNAVAILABLE,
-                               token, &s, job->ops, NULL);
-    } else if ((err = gw_connect_complete(req, token, job->ops, job->pending.fields, job->token,
-                                          &s, public_token)) == RS_OK) {
+            send_oauth_problem(
+                req, err == RS_ERR_AUTH ? LF_PAGE_OAUTH_REFUSED : LF_PAGE_OAUTH_UNAVAILABLE, token,
+                &s, job->ops, NULL);
+    } else if ((err = gw_connect_complete(req, token, job->ops, job->pending.fields, job->token, &s,
+                                          public_token)) == RS_OK) {
         gw_connect_send_success(req, token, &s, job->ops, public_token);
     } else if (err != RS_ERR_CONFLICT) {
         send_broken(req, "oauth connect failed", err, NULL);

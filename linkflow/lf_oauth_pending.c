@@ -108,8 +108,8 @@ enum rs_err lf_oauth_pending_save(struct rs_db *db, const struct rs_vault *vault
         rs_errbuf_set(eb, err, "cannot seal the OAuth authorization");
         goto out;
     }
-    const char *params[7] = {p->id, hash, p->session_id, p->integration, p->redirect_uri, sealed,
-                             ttl};
+    const char *params[7] = {p->id,  hash, p->session_id, p->integration, p->redirect_uri,
+                             sealed, ttl};
     if ((err = exec(db, SQL_PURGE, 0, NULL, eb)) == RS_OK)
         err = exec(db, SQL_SAVE, 7, params, eb);
 out:
@@ -136,8 +136,8 @@ static enum rs_err from_row(const struct rs_vault *vault, const PGresult *res,
     snprintf(p->session_id, sizeof(p->session_id), "%s", PQgetvalue(res, 0, 1));
     snprintf(p->integration, sizeof(p->integration), "%s", PQgetvalue(res, 0, 2));
     snprintf(p->redirect_uri, sizeof(p->redirect_uri), "%s", PQgetvalue(res, 0, 3));
-    err = rs_sealed_open_json(vault, RS_SEALED_LINK_OAUTH_STATE, p->id, NULL,
-                              PQgetvalue(res, 0, 4), &secrets, eb);
+    err = rs_sealed_open_json(vault, RS_SEALED_LINK_OAUTH_STATE, p->id, NULL, PQgetvalue(res, 0, 4),
+                              &secrets, eb);
     if (err == RS_OK && (err = lf_oauth_pending_open_secrets(secrets, p)) == RS_ERR_INVALID)
         err = rs_errbuf_set(eb, RS_ERR_CRYPTO, "OAuth authorization %s holds a malformed record",
                             p->id);

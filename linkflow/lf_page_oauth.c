@@ -14,8 +14,8 @@ enum rs_err lf_page_oauth(const struct lf_page_ctx *ctx, const struct prov_ops *
                           const json_t *values, const char *error, int bad_field,
                           const char *field_error, struct rs_buf *out)
 {
-    const char *args[8] = {ops->name,         ctx->org_name, ops->name, error ? error : "",
-                           ctx->token,        ops->slug,     ops->name, ctx->form_token};
+    const char *args[8] = {ops->name,  ctx->org_name, ops->name, error ? error : "",
+                           ctx->token, ops->slug,     ops->name, ctx->form_token};
     struct rs_buf body;
     char title[96];
     enum rs_err err;
@@ -106,9 +106,8 @@ static enum rs_err problem_links(const struct oauth_problem_page *page,
     if (err == RS_OK && page->retry)
         err = lf_page_fmt(out, "<li><a href=\"/link/%s/%s/oauth\">Try again</a></li>\n", args, 2);
     if (err == RS_OK && key_instead)
-        err = lf_page_fmt(out,
-                          "<li><a href=\"/link/%s/%s\">Connect with an API key instead</a></li>\n",
-                          args, 2);
+        err = lf_page_fmt(
+            out, "<li><a href=\"/link/%s/%s\">Connect with an API key instead</a></li>\n", args, 2);
     if (err == RS_OK)
         err = lf_page_fmt(out,
                           ctx->preselected ? "<li><a href=\"/link/%s\">Back to the start</a></li>\n"
@@ -128,9 +127,9 @@ static void plain_title(const char *tpl, const char *provider, char *out, size_t
         snprintf(out, outlen, "%.*s%s%s", (int)(at - tpl), tpl, provider, at + 2);
 }
 
-enum rs_err lf_page_oauth_problem(enum lf_page_oauth_problem problem,
-                                  const struct lf_page_ctx *ctx, const struct prov_ops *ops,
-                                  const char *detail, struct rs_buf *out)
+enum rs_err lf_page_oauth_problem(enum lf_page_oauth_problem problem, const struct lf_page_ctx *ctx,
+                                  const struct prov_ops *ops, const char *detail,
+                                  struct rs_buf *out)
 {
     const struct oauth_problem_page *page = &problem_pages[problem];
     const char *provider = ops ? ops->name : "the HR system";
