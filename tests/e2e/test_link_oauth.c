@@ -82,8 +82,8 @@ static char *sql_value(const char *sql, const char *param)
 {
     PGconn *conn = PQconnectdb(env.conninfo);
     const char *params[1] = {param};
-    PGresult *res = conn ? PQexecParams(conn, sql, param ? 1 : 0, NULL, params, NULL, NULL, 0)
-                         : NULL;
+    PGresult *res =
+        conn ? PQexecParams(conn, sql, param ? 1 : 0, NULL, params, NULL, NULL, 0) : NULL;
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     char *out = NULL;
 
@@ -118,7 +118,8 @@ static const char *query_param(const char *url, const char *key, char *out, size
     size_t klen = strlen(key);
 
     out[0] = '\0';
-    for (const char *p = q ? q + 1 : NULL; p && *p; p += strcspn(p, "&") + (p[strcspn(p, "&")] != 0)) {
+    for (const char *p = q ? q + 1 : NULL; p && *p;
+         p += strcspn(p, "&") + (p[strcspn(p, "&")] != 0)) {
         size_t o = 0;
 
         if (strncmp(p, key, klen) != 0 || p[klen] != '=')
@@ -147,8 +148,8 @@ static void header(const struct rt_resp *r, const char *name, char *out, size_t 
 }
 
 /* A request without API key; headers may be NULL; the answer must arrive. */
-static void http(const char *method, const char *url, const char *const *headers,
-                 const char *body, struct rt_resp *r)
+static void http(const char *method, const char *url, const char *const *headers, const char *body,
+                 struct rt_resp *r)
 {
     struct rt_req req = {.method = method, .url = url, .headers = headers, .body = body};
 
@@ -202,9 +203,9 @@ static char *stored_refresh(const char *account)
 
 /* One sign-in as far as the provider: what Roster sent there. */
 struct signin {
-    char token[64];           /* the link token */
-    const char *slug;         /* the provider */
-    char authorize[4096];     /* the 303's Location */
+    char token[64];       /* the link token */
+    const char *slug;     /* the provider */
+    char authorize[4096]; /* the 303's Location */
     char state[64], challenge[64], redirect_uri[512];
 };
 
@@ -390,8 +391,8 @@ static void expect_pkce(const struct signin *si)
 
 static void test_factorial_sign_in(void **state)
 {
-    json_t *link = rt_link_token_at(&env, NULL, "fac-1", "factorial",
-                                    "\"should_create_magic_link_url\":true");
+    json_t *link =
+        rt_link_token_at(&env, NULL, "fac-1", "factorial", "\"should_create_magic_link_url\":true");
     const char *token = rt_link_token_of(link);
     char path[256], csp[512], url[4096], count[16], code[256];
     struct rt_resp r = {0};
@@ -472,7 +473,8 @@ static void test_bamboohr_sign_in(void **state)
     /* the preselected BambooHR page: the API-key form, with the sign-in offered beside it */
     snprintf(path, sizeof(path), "/link/%s", token);
     rt_link_get(&env, path, "form", &r);
-    expect_contains("both ways", r.body, "<nav class=\"ways\" aria-label=\"How to connect BambooHR\">");
+    expect_contains("both ways", r.body,
+                    "<nav class=\"ways\" aria-label=\"How to connect BambooHR\">");
     snprintf(url, sizeof(url), "href=\"/link/%s/bamboohr/oauth\">Sign in with BambooHR", token);
     expect_contains("both ways", r.body, url);
     expect_contains("both ways", r.body, "aria-current=\"page\">Use an API key");
@@ -483,8 +485,8 @@ static void test_bamboohr_sign_in(void **state)
     expect_page(&r, "oauth-invalid");
     expect_contains("bad subdomain", r.body, "aria-invalid=\"true\"");
     rt_resp_cleanup(&r);
-    post_start(token, "bamboohr", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "&f_subdomain=acme",
-               &r);
+    post_start(token, "bamboohr", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+               "&f_subdomain=acme", &r);
     expect_page(&r, "oauth-expired"); /* a forged form token */
     header(&r, "Content-Security-Policy", csp, sizeof(csp));
     snprintf(url, sizeof(url), "form-action 'self' %s;", rt_proc_url(env.sandbox));
@@ -517,9 +519,9 @@ static void test_bad_states(void **state)
     long accounts = sql_count("SELECT count(*) FROM linked_accounts", NULL);
     static const char *const queries[] = {
         "state=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&code=abc", /* never issued */
-        "code=abc",                                                  /* no state */
-        "state=short&code=abc",                                      /* not our shape */
-        "",                                                          /* nothing */
+        "code=abc",                                                   /* no state */
+        "state=short&code=abc",                                       /* not our shape */
+        "",                                                           /* nothing */
     };
     struct rt_resp r = {0};
     struct signin si;
@@ -623,7 +625,8 @@ static void test_no_client(void **state)
     snprintf(path, sizeof(path), "/link/%s/factorial", rt_link_token_of(link));
     rt_link_get(&env, path, "oauth-not-set-up", &r);
     expect_contains("not set up", r.body, "Factorial is not set up yet");
-    expect_contains("not set up", r.body, "App without OAuth has not set up sign-in with Factorial");
+    expect_contains("not set up", r.body,
+                    "App without OAuth has not set up sign-in with Factorial");
     assert_null(strstr(r.body, "<form"));
     rt_resp_cleanup(&r);
     /* posting the sign-in anyway (with the session's form token, from the API-key form) */
@@ -651,7 +654,8 @@ static void test_no_client(void **state)
 /* Links a Factorial account for origin by OAuth and waits for its first sync. */
 static void link_factorial(const char *origin, struct rt_sync_account *acct, char **sync_id)
 {
-    json_t *link = rt_link_token_at(&env, NULL, origin, "factorial", "\"integration\":\"factorial\"");
+    json_t *link =
+        rt_link_token_at(&env, NULL, origin, "factorial", "\"integration\":\"factorial\"");
     char url[4096];
     struct signin si;
     char *public_token = sign_in(rt_link_token_of(link), "factorial", "", &si, url, sizeof(url));
