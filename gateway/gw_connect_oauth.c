@@ -129,11 +129,13 @@ static bool read_fields(struct gw_req *req, const struct lf_session *s, const st
         send_oauth_form(req, s, ops, "oauth-expired", in.credentials,
                         "This form has expired or did not come from this page. Start again.", -1,
                         NULL);
-    else if (err == RS_ERR_INVALID ||
-             (err == RS_OK && prov_check_oauth_credentials(ops, in.credentials, &req->eb) != RS_OK))
+    else if (err == RS_ERR_INVALID)
         send_oauth_form(req, s, ops, "oauth-invalid", in.credentials,
                         in.bad_field >= 0 ? "Check the highlighted field." : in.error, in.bad_field,
                         in.error);
+    else if (err == RS_OK && prov_check_oauth_credentials(ops, in.credentials, &req->eb) != RS_OK)
+        send_oauth_form(req, s, ops, "oauth-invalid", in.credentials,
+                        "Check the details and try again.", -1, NULL);
     else if (err != RS_OK)
         send_broken(req, "oauth form unreadable", err, s->org_name);
     else

@@ -658,7 +658,15 @@ static void link_factorial(const char *origin, struct rt_sync_account *acct, cha
         rt_link_token_at(&env, NULL, origin, "factorial", "\"integration\":\"factorial\"");
     char url[4096];
     struct signin si;
-    char *public_token = sign_in(rt_link_token_of(link), "factorial", "", &si, url, sizeof(url));
+    struct rt_resp r = {0};
+    char *public_token;
+
+    /* a link for Factorial opens its sign-in page at once, without a way back to a picker */
+    snprintf(url, sizeof(url), "/link/%s", rt_link_token_of(link));
+    rt_link_get(&env, url, "oauth", &r);
+    assert_null(strstr(r.body, "All HR systems"));
+    rt_resp_cleanup(&r);
+    public_token = sign_in(rt_link_token_of(link), "factorial", "", &si, url, sizeof(url));
 
     exchange_into(public_token, &factorial, acct);
     *sync_id = expect_sync(acct, NULL, "DONE");

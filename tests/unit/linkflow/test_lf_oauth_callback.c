@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#define STATE "Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmF"  /* 43 base64url characters */
+#define STATE "Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmF" /* 43 base64url characters */
 
 static void expect_invalid(const char *query)
 {
@@ -67,22 +67,22 @@ static void test_refused(void **state)
     (void)state;
     expect_invalid(NULL);
     expect_invalid("");
-    expect_invalid("code=abc");                              /* no state */
-    expect_invalid("state=" STATE);                          /* neither code nor error */
-    expect_invalid("state=" STATE "&code=a&error=x");        /* both */
+    expect_invalid("code=abc");                               /* no state */
+    expect_invalid("state=" STATE);                           /* neither code nor error */
+    expect_invalid("state=" STATE "&code=a&error=x");         /* both */
     expect_invalid("state=" STATE "&state=" STATE "&code=a"); /* repeated (RFC 6749 §3.1) */
     expect_invalid("state=" STATE "&code=a&code=b");
-    expect_invalid("state=short&code=a");                    /* not the shape of ours */
-    expect_invalid("state=" STATE "A&code=a");               /* 44 characters */
+    expect_invalid("state=short&code=a");      /* not the shape of ours */
+    expect_invalid("state=" STATE "A&code=a"); /* 44 characters */
     expect_invalid("state=" STATE "%2B&code=a");
-    expect_invalid("state=" STATE "&code=");                 /* empty */
-    expect_invalid("state=" STATE "&code=a%0Ab");            /* a control character */
-    expect_invalid("state=" STATE "&code=a%00b");            /* a NUL */
-    expect_invalid("state=" STATE "&code=%C3%A9");           /* outside VSCHAR */
-    expect_invalid("state=" STATE "&error=a%22b");           /* '"' is not in NQSCHAR */
-    expect_invalid("state=" STATE "&error=a%5Cb");           /* nor '\' */
-    expect_invalid("state=" STATE "&code=%4");               /* malformed escape */
-    expect_invalid("state=" STATE "&code");                  /* no '=' */
+    expect_invalid("state=" STATE "&code=");       /* empty */
+    expect_invalid("state=" STATE "&code=a%0Ab");  /* a control character */
+    expect_invalid("state=" STATE "&code=a%00b");  /* a NUL */
+    expect_invalid("state=" STATE "&code=%C3%A9"); /* outside VSCHAR */
+    expect_invalid("state=" STATE "&error=a%22b"); /* '"' is not in NQSCHAR */
+    expect_invalid("state=" STATE "&error=a%5Cb"); /* nor '\' */
+    expect_invalid("state=" STATE "&code=%4");     /* malformed escape */
+    expect_invalid("state=" STATE "&code");        /* no '=' */
     snprintf(longer, sizeof(longer), "state=" STATE "&code=");
     memset(longer + strlen(longer), 'x', LF_OAUTH_CODE_MAX + 1);
     longer[sizeof(longer) - 1] = '\0';

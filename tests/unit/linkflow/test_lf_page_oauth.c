@@ -45,7 +45,7 @@ static void test_sign_in_page(void **state)
     assert_non_null(strstr(out.data, "Continue to Factorial</button>"));
     assert_non_null(strstr(out.data, "All HR systems"));
     assert_null(strstr(out.data, "<input id=\"f-")); /* Factorial asks nothing first */
-    assert_null(strstr(out.data, "class=\"ways\""));  /* and has one way only */
+    assert_null(strstr(out.data, "class=\"ways\"")); /* and has one way only */
     expect_clean(out.data);
     rs_buf_reset(&out);
     /* BambooHR: the subdomain first (kept, escaped), the field in error, the switch */
@@ -99,9 +99,9 @@ static void test_problem_pages(void **state)
     }
     /* not set up, for a provider that has an API key too: that way is offered instead */
     rs_buf_reset(&out);
-    assert_int_equal(lf_page_oauth_problem(LF_PAGE_OAUTH_NOT_SET_UP, &ctx, prov_find("bamboohr"),
-                                           NULL, &out),
-                     RS_OK);
+    assert_int_equal(
+        lf_page_oauth_problem(LF_PAGE_OAUTH_NOT_SET_UP, &ctx, prov_find("bamboohr"), NULL, &out),
+        RS_OK);
     assert_non_null(strstr(out.data, "<a href=\"/link/lt_TOKEN/bamboohr\">Connect with an API key "
                                      "instead</a>"));
     /* an unknown state: no session, so no links at all */
@@ -116,9 +116,9 @@ static void test_problem_pages(void **state)
 
         one.preselected = true;
         rs_buf_reset(&out);
-        assert_int_equal(lf_page_oauth_problem(LF_PAGE_OAUTH_DECLINED, &one,
-                                               prov_find("factorial"), NULL, &out),
-                         RS_OK);
+        assert_int_equal(
+            lf_page_oauth_problem(LF_PAGE_OAUTH_DECLINED, &one, prov_find("factorial"), NULL, &out),
+            RS_OK);
         assert_non_null(strstr(out.data, "<a href=\"/link/lt_TOKEN\">Back to the start</a>"));
     }
     rs_buf_cleanup(&out);
