@@ -18,8 +18,8 @@
 #include "roster/lf_page.h"
 #include "roster/lf_session.h"
 #include "roster/lf_token.h"
-#include "roster/rs_sealed.h"
 #include "roster/rs_log.h"
+#include "roster/rs_sealed.h"
 #include "sync_int.h"
 
 #define PAGE_MAX GW_CONNECT_PAGE_MAX
