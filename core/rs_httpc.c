@@ -74,6 +74,7 @@ struct httpc_send {
     int64_t not_before_us; /* monotonic: when this call may send again */
     int64_t waited_us;
     int retries;      /* backoff delays taken so far: the exponent of the next */
+    int max_attempts; /* the request's own limit, else the client's */
     char target[300]; /* host and path (no query, no user info), quoted for logs */
 };
 
@@ -591,7 +592,7 @@ static enum rs_err on_throttled(struct httpc_send *s, bool *again, struct rs_err
     if (hinted && delay - RS_HTTPC_MARGIN_US > opts->max_wait_ms * US_PER_MS)
         return rs_errbuf_set(eb, RS_ERR_RATELIMIT, "upstream %s asks to wait %lld s", s->target,
                              (long long)(delay / US_PER_SEC));
-    if (s->resp->attempts >= opts->max_attempts)
+    if (s->resp->attempts >= s->max_attempts)
         return rs_errbuf_set(eb, RS_ERR_RATELIMIT, "upstream %s still says 429 after %d tries",
                              s->target, s->resp->attempts);
     retry_after_delay(s, CURLE_OK, delay);
@@ -613,7 +614,7 @@ static enum rs_err on_retryable(struct httpc_send *s, CURLcode code, bool *again
     const struct rs_httpc_options *opts = &s->client->opts;
     int64_t delay;
 
-    if (s->resp->attempts >= opts->max_attempts)
+    if (s->resp->attempts >= s->max_attempts)
         return code == CURLE_OK ? RS_OK : network_error(s, code, eb);
     if (code == CURLE_OK && s->resp->status == 503 &&
         rs_httpc_parse_retry_after(s->att.retry_after, rs_time_now_us(), &delay)) {
@@ -694,6 +695,7 @@ enum rs_err rs_httpc_send(struct rs_httpc *client, struct rs_throttle *throttle,
         goto out;
     }
     target_format(req->url, s.target, sizeof(s.target));
+    s.max_attempts = req->max_attempts > 0 ? req->max_attempts : client->opts.max_attempts;
     do {
         err = wait_turn(&s, eb);
         if (err == RS_OK)

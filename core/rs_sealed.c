@@ -28,6 +28,8 @@ static const struct rs_sealed_column columns[RS_SEALED_COUNT] = {
      "linked account ", NULL, "provider token"},
     {RS_SEALED_OAUTH_CLIENT_SECRET, "oauth_clients", "client_secret", "organization_id",
      "integration", "/oauth/", "", "organization ", ", OAuth client ", "client secret"},
+    {RS_SEALED_LINK_OAUTH_STATE, "link_oauth_states", "secrets", "id", NULL, "", "/oauth-state",
+     "OAuth authorization ", NULL, "PKCE verifier"},
 };
 
 const struct rs_sealed_column *rs_sealed_columns(size_t *n)

@@ -2,7 +2,8 @@
  * The hosted connect pages over HTTP (/link/…, no API key: the link token in the path is the
  * session): picker, credential form, the live test before anything is saved (deferred to a
  * thread, gw_defer), and on success the linked account stored, its first sync queued and a
- * public token handed to the app.
+ * public token handed to the app — the completion the OAuth sign-in (gw_connect_oauth.c)
+ * shares.
  */
 #include "gw_int.h"
 
@@ -12,29 +13,45 @@
 #include <sodium.h>
 
 #include "roster/lf_check.h"
-#include "roster/rs_sealed.h"
 #include "roster/lf_form.h"
+#include "roster/lf_oauth.h"
 #include "roster/lf_page.h"
 #include "roster/lf_session.h"
 #include "roster/lf_token.h"
 #include "roster/rs_log.h"
+#include "roster/rs_sealed.h"
 #include "sync_int.h"
 
-#define PAGE_MAX (512 * 1024)
+#define PAGE_MAX GW_CONNECT_PAGE_MAX
 
 /*
  * Pages a person reads are 200 even when they say "expired" or "wrong key" (a browser logs any
  * 4xx document as a console error); X-Roster-Page names the page for tools and tests.
  */
-static void send_page(struct gw_req *req, int status, const char *page, const struct rs_buf *html)
+void gw_connect_send_page(struct gw_req *req, int status, const char *page,
+                          const struct rs_buf *html, const char *form_action)
 {
+    char csp[512];
+
+    if (form_action && lf_page_csp(form_action, csp, sizeof(csp)) != RS_OK) {
+        rs_log(RS_LOG_WARN, "unusable form-action source", "page=%s", page);
+        form_action = NULL;
+    }
     gw_req_add_header(req, "X-Roster-Page", page);
-    for (size_t i = 0; lf_page_headers[i][0]; i++)
-        gw_req_add_header(req, lf_page_headers[i][0], lf_page_headers[i][1]);
+    for (size_t i = 0; lf_page_headers[i][0]; i++) {
+        bool policy = form_action && strcmp(lf_page_headers[i][0], "Content-Security-Policy") == 0;
+
+        gw_req_add_header(req, lf_page_headers[i][0], policy ? csp : lf_page_headers[i][1]);
+    }
     gw_reply_text(req, status, "text/html; charset=utf-8", html->data ? html->data : "", html->len);
 }
 
-static void send_problem(struct gw_req *req, enum lf_page_problem problem, const char *org_name)
+static void send_page(struct gw_req *req, int status, const char *page, const struct rs_buf *html)
+{
+    gw_connect_send_page(req, status, page, html, NULL);
+}
+
+void gw_connect_send_problem(struct gw_req *req, enum lf_page_problem problem, const char *org_name)
 {
     struct rs_buf html;
     int status = 500;
@@ -61,56 +78,61 @@ void gw_handle_link_asset(struct gw_req *req)
     gw_reply_text(req, 200, type, data, len);
 }
 
-/* The session of the path's token, usable; otherwise the page saying why was sent. */
-static bool load_session(struct gw_req *req, bool lock, struct lf_session *s)
+bool gw_connect_session(struct gw_req *req, const char *token, bool lock, struct lf_session *s)
 {
     enum rs_err err = rs_db_ensure(req->db);
 
     if (err == RS_OK)
-        err = lf_session_by_token(req->db, req->params[0], lock, s, &req->eb);
+        err = lf_session_by_token(req->db, token, lock, s, &req->eb);
     if (err == RS_ERR_NOTFOUND) {
-        send_problem(req, LF_PAGE_UNKNOWN, NULL);
+        gw_connect_send_problem(req, LF_PAGE_UNKNOWN, NULL);
         return false;
     }
     if (err != RS_OK) {
         rs_log(RS_LOG_ERROR, "link page failed", "error=%s detail=\"%s\"", rs_err_name(err),
                req->eb.msg);
-        send_problem(req, LF_PAGE_BROKEN, NULL);
+        gw_connect_send_problem(req, LF_PAGE_BROKEN, NULL);
         return false;
     }
     switch (s->state) {
     case LF_LINK_ACTIVE:
         return true;
     case LF_LINK_COMPLETED:
-        send_problem(req, LF_PAGE_USED, s->org_name);
+        gw_connect_send_problem(req, LF_PAGE_USED, s->org_name);
         return false;
     case LF_LINK_EXPIRED:
-        send_problem(req, LF_PAGE_EXPIRED, s->org_name);
+        gw_connect_send_problem(req, LF_PAGE_EXPIRED, s->org_name);
         return false;
     case LF_LINK_REVOKED:
-        send_problem(req, LF_PAGE_REVOKED, s->org_name);
+        gw_connect_send_problem(req, LF_PAGE_REVOKED, s->org_name);
         return false;
     }
     return false;
 }
 
-static void page_ctx(const struct gw_req *req, const struct lf_session *s,
-                     char form_token[LF_FORM_TOKEN_LEN], struct lf_page_ctx *ctx)
+/* The session of the path's token, usable; otherwise the page saying why was sent. */
+static bool load_session(struct gw_req *req, bool lock, struct lf_session *s)
+{
+    return gw_connect_session(req, req->params[0], lock, s);
+}
+
+void gw_connect_ctx(const struct gw_req *req, const char *token, const struct lf_session *s,
+                    char form_token[LF_FORM_TOKEN_LEN], struct lf_page_ctx *ctx)
 {
     lf_token_form(req->app->vault, &s->id, form_token);
-    *ctx = (struct lf_page_ctx){.token = req->params[0],
+    *ctx = (struct lf_page_ctx){.token = token,
                                 .org_name = s->org_name,
                                 .end_user_org_name = s->end_user_org_name,
                                 .form_token = form_token,
                                 .preselected = s->integration[0] != '\0'};
 }
 
-/* The provider a session may connect with slug (the preselected one only, when it has one). */
-static const struct prov_ops *session_provider(const struct lf_session *s, const char *slug)
+const struct prov_ops *gw_connect_provider(const struct lf_session *s, const char *slug,
+                                           unsigned ways)
 {
     const struct prov_ops *ops = prov_find(slug);
 
-    if (!ops || lf_page_connect_kind(ops) != LF_CONNECT_FORM)
+    if (!ops || !(lf_page_connect_ways(ops) & ways))
         return NULL;
     if (s->integration[0] && strcmp(s->integration, ops->slug) != 0)
         return NULL;
@@ -125,13 +147,26 @@ static void send_form(struct gw_req *req, const struct lf_session *s, const stru
     struct lf_page_ctx ctx;
     struct rs_buf html;
 
-    page_ctx(req, s, form_token, &ctx);
+    gw_connect_ctx(req, req->params[0], s, form_token, &ctx);
     rs_buf_init(&html, PAGE_MAX);
     if (lf_page_form(&ctx, ops, values, error, bad_field, field_error, &html) == RS_OK)
         send_page(req, status, page, &html);
     else
-        send_problem(req, LF_PAGE_BROKEN, s->org_name);
+        gw_connect_send_problem(req, LF_PAGE_BROKEN, s->org_name);
     rs_buf_cleanup(&html);
+}
+
+/* A provider's page: its API-key form, or the OAuth sign-in when that is its only way. */
+static void provider_page(struct gw_req *req, const struct lf_session *s, const char *slug)
+{
+    const struct prov_ops *ops = gw_connect_provider(s, slug, LF_CONNECT_FORM | LF_CONNECT_OAUTH);
+
+    if (!ops)
+        gw_connect_send_problem(req, LF_PAGE_NO_PROVIDER, s->org_name);
+    else if (lf_page_connect_kind(ops) == LF_CONNECT_FORM)
+        send_form(req, s, ops, 200, "form", NULL, NULL, -1, NULL);
+    else
+        gw_connect_oauth_page(req, s, ops);
 }
 
 void gw_handle_link_page(struct gw_req *req)
@@ -140,37 +175,28 @@ void gw_handle_link_page(struct gw_req *req)
     struct lf_page_ctx ctx;
     struct lf_session s;
     struct rs_buf html;
-    const struct prov_ops *ops;
 
     if (!load_session(req, false, &s))
         return;
     if (s.integration[0]) {
-        if (!(ops = session_provider(&s, s.integration)))
-            send_problem(req, LF_PAGE_NO_PROVIDER, s.org_name);
-        else
-            send_form(req, &s, ops, 200, "form", NULL, NULL, -1, NULL);
+        provider_page(req, &s, s.integration);
         return;
     }
-    page_ctx(req, &s, form_token, &ctx);
+    gw_connect_ctx(req, req->params[0], &s, form_token, &ctx);
     rs_buf_init(&html, PAGE_MAX);
     if (lf_page_picker(&ctx, evhttp_find_header(&req->query, "q"), &html) == RS_OK)
         send_page(req, 200, "picker", &html);
     else
-        send_problem(req, LF_PAGE_BROKEN, s.org_name);
+        gw_connect_send_problem(req, LF_PAGE_BROKEN, s.org_name);
     rs_buf_cleanup(&html);
 }
 
 void gw_handle_link_form(struct gw_req *req)
 {
     struct lf_session s;
-    const struct prov_ops *ops;
 
-    if (!load_session(req, false, &s))
-        return;
-    if (!(ops = session_provider(&s, req->params[1])))
-        send_problem(req, LF_PAGE_NO_PROVIDER, s.org_name);
-    else
-        send_form(req, &s, ops, 200, "form", NULL, NULL, -1, NULL);
+    if (load_session(req, false, &s))
+        provider_page(req, &s, req->params[1]);
 }
 
 /* ---- completing a connection ---- */
@@ -235,14 +261,9 @@ static enum rs_err store_account(struct gw_req *req, const struct lf_session *s,
     return err;
 }
 
-/*
- * In one transaction: the session locked and still usable, the account stored, its first sync
- * queued, the session completed with a public token. RS_ERR_CONFLICT when the session stopped
- * being usable meanwhile (its page was sent then).
- */
-static enum rs_err complete(struct gw_req *req, const struct prov_ops *ops,
-                            const json_t *credentials, struct lf_session *s,
-                            char public_token[RS_TOKEN_MAX_LEN])
+enum rs_err gw_connect_complete(struct gw_req *req, const char *token, const struct prov_ops *ops,
+                                const json_t *credentials, const json_t *oauth_token,
+                                struct lf_session *s, char public_token[RS_TOKEN_MAX_LEN])
 {
     char account[RS_UUID_STR_LEN];
     bool relinked = false, queued = false;
@@ -250,11 +271,14 @@ static enum rs_err complete(struct gw_req *req, const struct prov_ops *ops,
 
     if (err != RS_OK)
         return err;
-    if (!load_session(req, true, s)) {
+    if (!gw_connect_session(req, token, true, s)) {
         err = RS_ERR_CONFLICT;
         goto out;
     }
     err = store_account(req, s, ops, credentials, account, &relinked);
+    /* an OAuth connection's token: sealed like every token the sync engine refreshes later */
+    if (err == RS_OK && oauth_token)
+        err = lf_oauth_token_save(req->db, req->app->vault, account, oauth_token, &req->eb);
     if (err == RS_OK)
         err = sync_queue_add(req->db, account, "FULL", "INITIAL", &queued, &req->eb);
     if (err == RS_OK)
@@ -266,8 +290,8 @@ out:
         rs_log(RS_LOG_WARN, "rollback failed", NULL);
     if (err == RS_OK)
         rs_log(RS_LOG_INFO, "linked account connected",
-               "account=%s integration=%s org=%s session=%s relink=%d", account, ops->slug,
-               s->org_text, s->id_text, relinked);
+               "account=%s integration=%s org=%s session=%s relink=%d by=%s", account, ops->slug,
+               s->org_text, s->id_text, relinked, oauth_token ? "oauth" : "credentials");
     return err;
 }
 
@@ -281,8 +305,8 @@ static enum rs_err return_url(const struct lf_session *s, const char *public_tok
                           strchr(s->return_url, '?') ? "&" : "?", public_token);
 }
 
-static void send_success(struct gw_req *req, const struct lf_session *s, const struct prov_ops *ops,
-                         const char *public_token)
+void gw_connect_send_success(struct gw_req *req, const char *token, const struct lf_session *s,
+                             const struct prov_ops *ops, const char *public_token)
 {
     char form_token[LF_FORM_TOKEN_LEN];
     struct lf_page_ctx ctx;
@@ -290,7 +314,7 @@ static void send_success(struct gw_req *req, const struct lf_session *s, const s
     const char *opener = s->opener_origin[0] ? s->opener_origin : NULL;
     enum rs_err err;
 
-    page_ctx(req, s, form_token, &ctx);
+    gw_connect_ctx(req, token, s, form_token, &ctx);
     rs_buf_init(&html, PAGE_MAX);
     rs_buf_init(&next, 8192);
     err = return_url(s, public_token, &next);
@@ -299,7 +323,7 @@ static void send_success(struct gw_req *req, const struct lf_session *s, const s
     if (err == RS_OK)
         send_page(req, 200, "connected", &html);
     else
-        send_problem(req, LF_PAGE_BROKEN, s->org_name);
+        gw_connect_send_problem(req, LF_PAGE_BROKEN, s->org_name);
     rs_buf_cleanup(&html);
     rs_buf_cleanup(&next);
 }
@@ -340,7 +364,7 @@ static void connect_done(struct gw_req *req, void *arg)
     enum rs_err err = job->err;
 
     if (err != RS_OK) {
-        send_problem(req, LF_PAGE_BROKEN, NULL);
+        gw_connect_send_problem(req, LF_PAGE_BROKEN, NULL);
     } else if (job->outcome.result != LF_CHECK_OK) {
         rs_log(RS_LOG_INFO, "connect test failed", "integration=%s result=%s status=%ld",
                job->ops->slug, lf_check_result_name(job->outcome.result), job->outcome.http_status);
@@ -348,12 +372,13 @@ static void connect_done(struct gw_req *req, void *arg)
         if (load_session(req, false, &s))
             send_form(req, &s, job->ops, 200, "form-test-failed", values, job->outcome.sentence, -1,
                       NULL);
-    } else if ((err = complete(req, job->ops, job->credentials, &s, public_token)) == RS_OK) {
-        send_success(req, &s, job->ops, public_token);
+    } else if ((err = gw_connect_complete(req, req->params[0], job->ops, job->credentials, NULL, &s,
+                                          public_token)) == RS_OK) {
+        gw_connect_send_success(req, req->params[0], &s, job->ops, public_token);
     } else if (err != RS_ERR_CONFLICT) {
         rs_log(RS_LOG_ERROR, "connect failed", "error=%s detail=\"%s\"", rs_err_name(err),
                req->eb.msg);
-        send_problem(req, LF_PAGE_BROKEN, NULL);
+        gw_connect_send_problem(req, LF_PAGE_BROKEN, NULL);
     }
     sodium_memzero(public_token, sizeof(public_token));
     json_decref(values);
@@ -381,7 +406,7 @@ static bool read_post(struct gw_req *req, const struct lf_session *s, const stru
                   in.bad_field >= 0 ? "Check the highlighted field." : in.error, in.bad_field,
                   in.error);
     else if (err != RS_OK || !(*job = calloc(1, sizeof(**job))))
-        send_problem(req, LF_PAGE_BROKEN, s->org_name);
+        gw_connect_send_problem(req, LF_PAGE_BROKEN, s->org_name);
     else
         ok = true;
     if (ok) {
@@ -403,8 +428,8 @@ void gw_handle_link_submit(struct gw_req *req)
 
     if (!load_session(req, false, &s))
         return;
-    if (!(ops = session_provider(&s, req->params[1]))) {
-        send_problem(req, LF_PAGE_NO_PROVIDER, s.org_name);
+    if (!(ops = gw_connect_provider(&s, req->params[1], LF_CONNECT_FORM))) {
+        gw_connect_send_problem(req, LF_PAGE_NO_PROVIDER, s.org_name);
         return;
     }
     if (!read_post(req, &s, ops, &job))

@@ -17,6 +17,9 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "roster/lf_page.h"
+#include "roster/lf_session.h"
+#include "roster/lf_token.h"
 #include "roster/rs_buf.h"
 #include "roster/rs_config.h"
 #include "roster/rs_cursor.h"
@@ -308,6 +311,59 @@ void gw_handle_link_asset(struct gw_req *req);
 void gw_handle_link_page(struct gw_req *req);
 void gw_handle_link_form(struct gw_req *req);
 void gw_handle_link_submit(struct gw_req *req);
+
+/* What the API-key form and the OAuth sign-in (gw_connect_oauth.c) share. */
+#define GW_CONNECT_PAGE_MAX (512 * 1024) /* bytes of one rendered page */
+/*
+ * Sends html as the page named `page` (X-Roster-Page) with the pages' security headers;
+ * form_action (a CSP source, or NULL) is allowed in the Content-Security-Policy's form-action
+ * besides 'self', for a form answered with a redirect elsewhere.
+ */
+void gw_connect_send_page(struct gw_req *req, int status, const char *page,
+                          const struct rs_buf *html, const char *form_action);
+/* Sends the page of problem (lf_page_problem); org_name (NULL: unknown) says whom to ask. */
+void gw_connect_send_problem(struct gw_req *req, enum lf_page_problem problem,
+                             const char *org_name);
+/*
+ * The session of link token `token` (lock: FOR UPDATE, in the caller's transaction) when it is
+ * usable; otherwise the page saying why (unknown, expired, used, revoked) was sent: false.
+ */
+bool gw_connect_session(struct gw_req *req, const char *token, bool lock, struct lf_session *s);
+/* The pages' context for session s of token; form_token receives its form token. */
+void gw_connect_ctx(const struct gw_req *req, const char *token, const struct lf_session *s,
+                    char form_token[LF_FORM_TOKEN_LEN], struct lf_page_ctx *ctx);
+/*
+ * The provider of slug that session s may connect in one of the ways of the bit set `ways`
+ * (LF_CONNECT_FORM, LF_CONNECT_OAUTH): only the preselected one when the link names one. NULL
+ * when there is none such.
+ */
+const struct prov_ops *gw_connect_provider(const struct lf_session *s, const char *slug,
+                                           unsigned ways);
+/*
+ * One transaction: session s of token locked and still usable, the account of (organization,
+ * end user, integration) stored with credentials sealed — created, or relinked keeping its id
+ * (and so every synced id) —, oauth_token (NULL for an API-key connection) sealed as its
+ * token, its first full sync queued, the session completed with a new public_token. The one
+ * way both the form and the OAuth sign-in complete. RS_ERR_CONFLICT when the session stopped
+ * being usable meanwhile (its page was then sent); other errors: nothing was sent.
+ */
+enum rs_err gw_connect_complete(struct gw_req *req, const char *token, const struct prov_ops *ops,
+                                const json_t *credentials, const json_t *oauth_token,
+                                struct lf_session *s,
+                                char public_token[RS_TOKEN_MAX_LEN]) RS_MUST_CHECK;
+/* The "connected" page: public_token to the opener by postMessage and/or the return URL. */
+void gw_connect_send_success(struct gw_req *req, const char *token, const struct lf_session *s,
+                             const struct prov_ops *ops, const char *public_token);
+
+/*
+ * gw_connect_oauth.c: OAuth sign-in from the hosted pages. gw_connect_oauth_page sends the
+ * page that starts it for ops (or the page saying the organization has not set ops up).
+ */
+void gw_connect_oauth_page(struct gw_req *req, const struct lf_session *s,
+                           const struct prov_ops *ops);
+void gw_handle_link_oauth_page(struct gw_req *req);
+void gw_handle_link_oauth_start(struct gw_req *req);
+void gw_handle_link_oauth_callback(struct gw_req *req);
 
 /* gw_linkadmin.c: the admin API over link sessions and the organization's link settings. */
 void gw_handle_admin_links_list(struct gw_req *req);

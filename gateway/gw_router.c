@@ -81,8 +81,15 @@ static const struct gw_route routes[] = {
     {PATCH, ADMIN "link-settings", GW_AUTH_ORG, gw_handle_admin_link_settings_patch,
      "admin.link-settings.update", RS_MODEL_NONE},
     /* the hosted connect pages: no API key, the link token in the path is the session;
-       static files first, so "static" is never taken for a token */
+       static files and the OAuth callback first, so "static" and "oauth" are never taken for
+       a token (the callback's session is the one its state was stored with) */
     {GET, "/link/static/{id}", GW_AUTH_NONE, gw_handle_link_asset, "link.static", RS_MODEL_NONE},
+    {GET, "/link/oauth/callback", GW_AUTH_NONE, gw_handle_link_oauth_callback,
+     "link.oauth.callback", RS_MODEL_NONE},
+    {GET, "/link/{id}/{id}/oauth", GW_AUTH_NONE, gw_handle_link_oauth_page, "link.oauth.page",
+     RS_MODEL_NONE},
+    {POST, "/link/{id}/{id}/oauth", GW_AUTH_NONE, gw_handle_link_oauth_start, "link.oauth.start",
+     RS_MODEL_NONE},
     {GET, "/link/{id}", GW_AUTH_NONE, gw_handle_link_page, "link.page", RS_MODEL_NONE},
     {GET, "/link/{id}/{id}", GW_AUTH_NONE, gw_handle_link_form, "link.form", RS_MODEL_NONE},
     {POST, "/link/{id}/{id}", GW_AUTH_NONE, gw_handle_link_submit, "link.submit", RS_MODEL_NONE},

@@ -11,6 +11,8 @@
 
 #include <sodium.h>
 
+#include "linkflow/lf_int.h"
+
 /* ---- HTML ---- */
 
 enum rs_err lf_html_append(struct rs_buf *out, const char *text)
@@ -223,18 +225,53 @@ static enum rs_err field_block(const struct prov_field *f, const char *value, bo
     return err == RS_OK ? rs_buf_append_str(out, "</p>\n</div>\n") : err;
 }
 
-enum rs_err lf_form_fields(const struct prov_ops *ops, const json_t *values, int bad_field,
-                           const char *field_error, struct rs_buf *out)
+/* The fields one form of a provider asks for: its API-key form's, or its OAuth form's. */
+struct form_spec {
+    const char *provider; /* ops->name, for messages */
+    const struct prov_field *fields;
+    size_t nfields;
+};
+
+static struct form_spec api_key_spec(const struct prov_ops *ops)
+{
+    return (struct form_spec){ops->name, ops->fields, ops->nfields};
+}
+
+static struct form_spec oauth_spec(const struct prov_ops *ops)
+{
+    if (!ops->oauth)
+        return (struct form_spec){ops->name, NULL, 0};
+    return (struct form_spec){ops->name, ops->oauth->fields, ops->oauth->nfields};
+}
+
+static enum rs_err spec_fields(const struct form_spec *spec, const json_t *values, int bad_field,
+                               const char *field_error, struct rs_buf *out)
 {
     enum rs_err err = RS_OK;
 
-    for (size_t i = 0; i < ops->nfields && err == RS_OK; i++) {
-        const struct prov_field *f = &ops->fields[i];
+    for (size_t i = 0; i < spec->nfields && err == RS_OK; i++) {
+        const struct prov_field *f = &spec->fields[i];
         const char *value = json_string_value(json_object_get(values, f->name));
 
         err = field_block(f, value, bad_field == (int)i, field_error, out);
     }
     return err;
+}
+
+enum rs_err lf_form_fields(const struct prov_ops *ops, const json_t *values, int bad_field,
+                           const char *field_error, struct rs_buf *out)
+{
+    struct form_spec spec = api_key_spec(ops);
+
+    return spec_fields(&spec, values, bad_field, field_error, out);
+}
+
+enum rs_err lf_form_oauth_fields(const struct prov_ops *ops, const json_t *values, int bad_field,
+                                 const char *field_error, struct rs_buf *out)
+{
+    struct form_spec spec = oauth_spec(ops);
+
+    return spec_fields(&spec, values, bad_field, field_error, out);
 }
 
 /* ---- reading a post ---- */
@@ -247,8 +284,7 @@ static int hex_value(char c)
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* Decodes a form-encoded component (n bytes) into out; false when malformed or too long. */
-static bool form_decode(const char *s, size_t n, char *out, size_t outlen)
+bool lf_form_decode(const char *s, size_t n, char *out, size_t outlen)
 {
     size_t o = 0;
 
@@ -301,17 +337,17 @@ static bool pattern_matches(const char *pattern, const char *value)
     return ok;
 }
 
-static int field_index(const struct prov_ops *ops, const char *name)
+static int field_index(const struct form_spec *spec, const char *name)
 {
-    for (size_t i = 0; i < ops->nfields; i++) {
-        if (strcmp(ops->fields[i].name, name) == 0)
+    for (size_t i = 0; i < spec->nfields; i++) {
+        if (strcmp(spec->fields[i].name, name) == 0)
             return (int)i;
     }
     return -1;
 }
 
 /* Stores one decoded pair; RS_ERR_INVALID for a repeated name. */
-static enum rs_err take_pair(const struct prov_ops *ops, const char *name, char *value,
+static enum rs_err take_pair(const struct form_spec *spec, const char *name, char *value,
                              struct lf_form_input *in)
 {
     int i;
@@ -325,7 +361,7 @@ static enum rs_err take_pair(const struct prov_ops *ops, const char *name, char 
         memcpy(in->form_token, value, len + 1);
         return RS_OK;
     }
-    if (strncmp(name, "f_", 2) != 0 || (i = field_index(ops, name + 2)) < 0)
+    if (strncmp(name, "f_", 2) != 0 || (i = field_index(spec, name + 2)) < 0)
         return RS_OK; /* not ours: ignored */
     if (json_object_get(in->credentials, name + 2))
         return RS_ERR_INVALID;
@@ -334,7 +370,7 @@ static enum rs_err take_pair(const struct prov_ops *ops, const char *name, char 
                : RS_ERR_INVALID; /* not UTF-8 */
 }
 
-static enum rs_err read_pairs(const struct prov_ops *ops, const char *body, size_t len,
+static enum rs_err read_pairs(const struct form_spec *spec, const char *body, size_t len,
                               struct lf_form_input *in)
 {
     char name[128], value[LF_FORM_MAX_VALUE + 1];
@@ -346,11 +382,11 @@ static enum rs_err read_pairs(const struct prov_ops *ops, const char *body, size
         enum rs_err err;
 
         if (stop > p) {
-            if (!eq || !form_decode(p, (size_t)(eq - p), name, sizeof(name)) ||
-                !form_decode(eq + 1, (size_t)(stop - eq - 1), value, sizeof(value)))
+            if (!eq || !lf_form_decode(p, (size_t)(eq - p), name, sizeof(name)) ||
+                !lf_form_decode(eq + 1, (size_t)(stop - eq - 1), value, sizeof(value)))
                 err = RS_ERR_INVALID;
             else
-                err = take_pair(ops, name, value, in);
+                err = take_pair(spec, name, value, in);
             sodium_memzero(value, sizeof(value));
             if (err != RS_OK) {
                 snprintf(in->error, sizeof(in->error),
@@ -364,10 +400,10 @@ static enum rs_err read_pairs(const struct prov_ops *ops, const char *body, size
 }
 
 /* Every field present and matching its pattern; the first that is not is named. */
-static enum rs_err check_fields(const struct prov_ops *ops, struct lf_form_input *in)
+static enum rs_err check_fields(const struct form_spec *spec, struct lf_form_input *in)
 {
-    for (size_t i = 0; i < ops->nfields; i++) {
-        const struct prov_field *f = &ops->fields[i];
+    for (size_t i = 0; i < spec->nfields; i++) {
+        const struct prov_field *f = &spec->fields[i];
         const char *value = json_string_value(json_object_get(in->credentials, f->name));
 
         if (!value || !*value) {
@@ -377,16 +413,16 @@ static enum rs_err check_fields(const struct prov_ops *ops, struct lf_form_input
         }
         if (!pattern_matches(f->pattern, value)) {
             in->bad_field = (int)i;
-            snprintf(in->error, sizeof(in->error), "This does not look like a %s %s.", ops->name,
-                     f->label);
+            snprintf(in->error, sizeof(in->error), "This does not look like a %s %s.",
+                     spec->provider, f->label);
             return RS_ERR_INVALID;
         }
     }
     return RS_OK;
 }
 
-enum rs_err lf_form_read(const struct prov_ops *ops, const char *body, size_t len,
-                         struct lf_form_input *in)
+static enum rs_err spec_read(const struct form_spec *spec, const char *body, size_t len,
+                             struct lf_form_input *in)
 {
     enum rs_err err;
 
@@ -394,9 +430,25 @@ enum rs_err lf_form_read(const struct prov_ops *ops, const char *body, size_t le
     in->bad_field = -1;
     if (!(in->credentials = json_object()))
         return RS_ERR_NOMEM;
-    if ((err = read_pairs(ops, body ? body : "", body ? len : 0, in)) != RS_OK)
+    if ((err = read_pairs(spec, body ? body : "", body ? len : 0, in)) != RS_OK)
         return err;
-    return check_fields(ops, in);
+    return check_fields(spec, in);
+}
+
+enum rs_err lf_form_read(const struct prov_ops *ops, const char *body, size_t len,
+                         struct lf_form_input *in)
+{
+    struct form_spec spec = api_key_spec(ops);
+
+    return spec_read(&spec, body, len, in);
+}
+
+enum rs_err lf_form_oauth_read(const struct prov_ops *ops, const char *body, size_t len,
+                               struct lf_form_input *in)
+{
+    struct form_spec spec = oauth_spec(ops);
+
+    return spec_read(&spec, body, len, in);
 }
 
 void lf_form_input_cleanup(struct lf_form_input *in)

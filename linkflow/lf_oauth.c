@@ -150,6 +150,52 @@ enum rs_err lf_oauth_authorize_url(const struct prov_ops *ops, const json_t *fie
     return err;
 }
 
+/* The scheme://host[:port] that url starts with into out; false when it has none or is odd. */
+static bool url_origin(const char *url, char *out, size_t outlen)
+{
+    static const char host_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                     "0123456789-._~:[]";
+    const char *sep = strstr(url, "://");
+    size_t scheme, host;
+
+    if (!sep || (scheme = (size_t)(sep - url)) == 0 ||
+        strspn(url, "abcdefghijklmnopqrstuvwxyz") < scheme)
+        return false;
+    host = strcspn(sep + 3, "/?#");
+    if (host == 0 || strspn(sep + 3, host_chars) < host || scheme + 3 + host >= outlen)
+        return false;
+    snprintf(out, outlen, "%.*s", (int)(scheme + 3 + host), url);
+    return true;
+}
+
+enum rs_err lf_oauth_authorize_origin(const struct prov_ops *ops, const char *base_url, char *out,
+                                      size_t outlen, struct rs_errbuf *eb)
+{
+    char endpoint[2048];
+    json_t *none;
+    enum rs_err err;
+
+    if (!ops->oauth || !ops->oauth->endpoint)
+        return rs_errbuf_set(eb, RS_ERR_INVALID, "%s does not link with OAuth", ops->name);
+    if (present(base_url))
+        return url_origin(base_url, out, outlen)
+                   ? RS_OK
+                   : rs_errbuf_set(eb, RS_ERR_INVALID, "base_url has no usable origin");
+    if (ops->oauth->authorize_origin) {
+        if ((size_t)snprintf(out, outlen, "%s", ops->oauth->authorize_origin) >= outlen)
+            return rs_errbuf_set(eb, RS_ERR_TOOBIG, "authorize origin too long");
+        return RS_OK;
+    }
+    if (!(none = json_object()))
+        return RS_ERR_NOMEM;
+    err = ops->oauth->endpoint(none, NULL, PROV_OAUTH_AUTHORIZE, endpoint, sizeof(endpoint), eb);
+    json_decref(none);
+    if (err == RS_OK && !url_origin(endpoint, out, outlen))
+        err = rs_errbuf_set(eb, RS_ERR_INVALID, "%s's authorize endpoint has no usable origin",
+                            ops->name);
+    return err;
+}
+
 /* ---- the token request ---- */
 
 /* The grant's form parameters as name, value pairs into params; *n their count. */

@@ -46,6 +46,15 @@ enum rs_err lf_oauth_token_call(struct rs_httpc *http, const struct prov_ops *op
             .body = req.body,
             .body_len = req.body_len,
             .content_type = "application/x-www-form-urlencoded",
+            /*
+             * Sent once, never retried by rs_httpc: a provider that rotates refresh tokens
+             * spends the old one as soon as it accepts a refresh. Had it accepted the first
+             * attempt and only the answer been lost (a 502 from a proxy, a timeout), a retry
+             * would send the spent token and get invalid_grant — the account would need a
+             * relink for what was a network blip. A code is single-use too (RFC 6749 §4.1.2).
+             * A failed call is transient instead: the next sync (or a new sign-in) tries again.
+             */
+            .max_attempts = 1,
         };
         err = rs_httpc_send(http, NULL, &hreq, &resp, eb);
         if (err == RS_OK)
@@ -58,6 +67,33 @@ enum rs_err lf_oauth_token_call(struct rs_httpc *http, const struct prov_ops *op
         sodium_memzero(resp.body.data, resp.body.len); /* it held tokens */
     rs_http_response_cleanup(&resp);
     lf_oauth_request_cleanup(&req);
+    return err;
+}
+
+enum rs_err lf_oauth_token_exchange(const struct lf_oauth_exchange *x, int64_t now_us, json_t **out,
+                                    struct rs_errbuf *eb)
+{
+    struct rs_httpc_options opts = {
+        .timeout_ms = x->timeout_ms > 0 ? x->timeout_ms : 10000,
+        .connect_timeout_ms = 5000,
+        .max_response_bytes = 64 * 1024, /* a token answer is a few hundred bytes */
+        .max_attempts = 1,
+        .allow_private = x->allow_private,
+    };
+    struct lf_oauth_grant grant = {
+        .type = LF_OAUTH_GRANT_CODE,
+        .code = x->code,
+        .redirect_uri = x->redirect_uri,
+        .code_verifier = x->code_verifier,
+    };
+    struct rs_httpc *http = NULL;
+    enum rs_err err = rs_httpc_new(&opts, &http);
+
+    if (err != RS_OK)
+        return rs_errbuf_set(eb, err, "out of memory");
+    err = lf_oauth_token_call(http, x->ops, x->fields, x->base_url, x->client, &grant, now_us, NULL,
+                              out, eb);
+    rs_httpc_free(http);
     return err;
 }
 

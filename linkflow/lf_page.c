@@ -11,10 +11,11 @@
 #include "linkflow/lf_int.h"
 #include "roster/lf_form.h"
 
+#define CSP_HEAD "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+#define CSP_TAIL "; base-uri 'none'; frame-ancestors 'none'"
+
 const char *const lf_page_headers[][2] = {
-    {"Content-Security-Policy",
-     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"},
+    {"Content-Security-Policy", CSP_HEAD "form-action 'self'" CSP_TAIL},
     {"X-Frame-Options", "DENY"},
     {"Referrer-Policy", "no-referrer"},
     {"Cache-Control", "no-store"},
@@ -22,6 +23,20 @@ const char *const lf_page_headers[][2] = {
     {"Cross-Origin-Opener-Policy", "unsafe-none"}, /* the opener must stay reachable */
     {NULL, NULL},
 };
+
+enum rs_err lf_page_csp(const char *form_action, char *out, size_t outlen)
+{
+    static const char source_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                       "0123456789-._~:/*[]";
+    int n;
+
+    /* a CSP source list must not be able to end the directive or add another */
+    if (form_action && (!*form_action || form_action[strspn(form_action, source_chars)]))
+        return RS_ERR_INVALID;
+    n = snprintf(out, outlen, "%sform-action 'self'%s%s%s", CSP_HEAD, form_action ? " " : "",
+                 form_action ? form_action : "", CSP_TAIL);
+    return n < 0 || (size_t)n >= outlen ? RS_ERR_TOOBIG : RS_OK;
+}
 
 bool lf_page_asset(const char *name, const char **data, size_t *len, const char **content_type)
 {
@@ -58,8 +73,7 @@ static const char *layout(void)
     return "<!DOCTYPE html><title>{{title}}</title>{{{main}}}";
 }
 
-/* The layout with {{title}} (escaped) and {{{main}}} (HTML) filled in. */
-static enum rs_err wrap(const char *title, const struct rs_buf *main_html, struct rs_buf *out)
+enum rs_err lf_page_wrap(const char *title, const struct rs_buf *main_html, struct rs_buf *out)
 {
     const char *tpl = layout(), *t = strstr(tpl, "{{title}}"), *m = strstr(tpl, "{{{main}}}");
     enum rs_err err;
@@ -78,8 +92,7 @@ static enum rs_err wrap(const char *title, const struct rs_buf *main_html, struc
     return err;
 }
 
-/* Appends fmt with each "%s" replaced by the next argument, HTML-escaped. */
-static enum rs_err html_fmt(struct rs_buf *out, const char *fmt, const char *const *args, size_t n)
+enum rs_err lf_page_fmt(struct rs_buf *out, const char *fmt, const char *const *args, size_t n)
 {
     enum rs_err err = RS_OK;
     size_t used = 0;
@@ -100,36 +113,41 @@ static enum rs_err html_fmt(struct rs_buf *out, const char *fmt, const char *con
     return err;
 }
 
+unsigned lf_page_connect_ways(const struct prov_ops *ops)
+{
+    unsigned ways = 0;
+
+    if (ops->nfields > 0 && ops->auth != PROV_AUTH_OAUTH2_CODE)
+        ways |= LF_CONNECT_FORM;
+    if (ops->oauth && ops->oauth->endpoint)
+        ways |= LF_CONNECT_OAUTH;
+    return ways;
+}
+
 enum lf_connect lf_page_connect_kind(const struct prov_ops *ops)
 {
-    if (ops->nfields > 0 && ops->auth != PROV_AUTH_OAUTH2_CODE)
+    unsigned ways = lf_page_connect_ways(ops);
+
+    if (ways & LF_CONNECT_FORM)
         return LF_CONNECT_FORM;
-    if (ops->auth == PROV_AUTH_OAUTH2_CODE) {
-        /* OAUTH-REDIRECT: once lf_oauth can start an authorization (state bound to the link
-           session, PKCE S256), return LF_CONNECT_OAUTH here; provider_item then renders a
-           link to /link/<token>/<slug>/oauth, whose handler redirects to the provider. */
-        return LF_CONNECT_NONE;
-    }
-    return LF_CONNECT_NONE;
+    return ways & LF_CONNECT_OAUTH ? LF_CONNECT_OAUTH : LF_CONNECT_NONE;
 }
 
 static enum rs_err provider_item(const struct lf_page_ctx *ctx, const struct prov_ops *ops,
                                  struct rs_buf *out)
 {
-    const char *how = ops->auth == PROV_AUTH_OAUTH2_CLIENT ? "API credentials" : "API key";
+    unsigned ways = lf_page_connect_ways(ops);
+    const char *key = ops->auth == PROV_AUTH_OAUTH2_CLIENT ? "API credentials" : "API key";
+    const char *how = ways == (LF_CONNECT_FORM | LF_CONNECT_OAUTH) ? "Sign-in or API key"
+                      : ways == LF_CONNECT_OAUTH                   ? "Sign-in"
+                                                                   : key;
     const char *args[5] = {ops->name, ctx->token, ops->slug, ops->name, how};
 
-    switch (lf_page_connect_kind(ops)) {
-    case LF_CONNECT_FORM:
-        return html_fmt(out,
-                        "<li data-name=\"%s\"><a href=\"/link/%s/%s\">%s"
-                        "<span class=\"how\">%s</span></a></li>\n",
-                        args, 5);
-    case LF_CONNECT_OAUTH: /* OAUTH-REDIRECT: the "Continue with …" entry goes here */
-    case LF_CONNECT_NONE:
-        break;
-    }
-    return RS_OK;
+    /* the provider's own page opens with its first way and offers the other one there */
+    return lf_page_fmt(out,
+                       "<li data-name=\"%s\"><a href=\"/link/%s/%s\">%s"
+                       "<span class=\"how\">%s</span></a></li>\n",
+                       args, 5);
 }
 
 static bool name_matches(const char *name, const char *query)
@@ -148,12 +166,13 @@ static bool name_matches(const char *name, const char *query)
 static enum rs_err picker_head(const struct lf_page_ctx *ctx, const char *query, struct rs_buf *out)
 {
     const char *args[3] = {ctx->org_name, ctx->end_user_org_name, ctx->token};
-    enum rs_err err = html_fmt(out,
-                               "<h1>Connect your HR system</h1>\n<p class=\"lead\">%s asks you to "
-                               "connect the HR system of %s. Choose yours.</p>\n"
-                               "<form class=\"search\" method=\"get\" action=\"/link/%s\" "
-                               "role=\"search\">\n<div class=\"box\">\n",
-                               args, 3);
+    enum rs_err err =
+        lf_page_fmt(out,
+                    "<h1>Connect your HR system</h1>\n<p class=\"lead\">%s asks you to "
+                    "connect the HR system of %s. Choose yours.</p>\n"
+                    "<form class=\"search\" method=\"get\" action=\"/link/%s\" "
+                    "role=\"search\">\n<div class=\"box\">\n",
+                    args, 3);
 
     if (err == RS_OK)
         err = rs_buf_append_str(out, "<label for=\"provider-search\">Search</label>\n"
@@ -179,7 +198,7 @@ enum rs_err lf_page_picker(const struct lf_page_ctx *ctx, const char *query, str
     if (err == RS_OK)
         err = rs_buf_append_str(&body, "<ul id=\"providers\" class=\"providers\">\n");
     for (size_t i = 0; i < n && err == RS_OK; i++) {
-        if (lf_page_connect_kind(all[i]) == LF_CONNECT_NONE || !name_matches(all[i]->name, query))
+        if (!lf_page_connect_ways(all[i]) || !name_matches(all[i]->name, query))
             continue;
         shown++;
         err = provider_item(ctx, all[i], &body);
@@ -192,26 +211,62 @@ enum rs_err lf_page_picker(const struct lf_page_ctx *ctx, const char *query, str
                              "aria-live=\"polite\"></p>\n",
                              shown ? " hidden" : "");
     if (err == RS_OK)
-        err = wrap("Connect your HR system", &body, out);
+        err = lf_page_wrap("Connect your HR system", &body, out);
     rs_buf_cleanup(&body);
+    return err;
+}
+
+/* The switch between a provider's two ways, the current one marked for screen readers too. */
+static enum rs_err ways_nav(const struct lf_page_ctx *ctx, const struct prov_ops *ops,
+                            enum lf_connect current, struct rs_buf *out)
+{
+    const char *oauth = current == LF_CONNECT_OAUTH ? " aria-current=\"page\"" : "";
+    const char *form = current == LF_CONNECT_FORM ? " aria-current=\"page\"" : "";
+    const char *args[8] = {ops->name, ctx->token, ops->slug, ops->name, ctx->token, ops->slug};
+    enum rs_err err = lf_page_fmt(out,
+                                  "<nav class=\"ways\" aria-label=\"How to connect %s\">\n"
+                                  "<a href=\"/link/%s/%s/oauth\"",
+                                  args, 3);
+
+    if (err == RS_OK)
+        err = rs_buf_append_str(out, oauth);
+    if (err == RS_OK)
+        err = lf_page_fmt(out, ">Sign in with %s</a>\n<a href=\"/link/%s/%s\"", args + 3, 3);
+    if (err == RS_OK)
+        err = rs_buf_append_str(out, form);
+    if (err == RS_OK)
+        err = rs_buf_append_str(out, ">Use an API key</a>\n</nav>\n");
+    return err;
+}
+
+enum rs_err lf_page_head(const struct lf_page_ctx *ctx, const struct prov_ops *ops,
+                         enum lf_connect current, struct rs_buf *out)
+{
+    const char *args[2] = {ctx->token, ops->name};
+    enum rs_err err = RS_OK;
+
+    if (!ctx->preselected)
+        err = lf_page_fmt(out, "<p class=\"back\"><a href=\"/link/%s\">All HR systems</a></p>\n",
+                          args, 1);
+    if (err == RS_OK)
+        err = lf_page_fmt(out, "<h1>Connect %s</h1>\n", args + 1, 1);
+    if (err == RS_OK && lf_page_connect_ways(ops) == (LF_CONNECT_FORM | LF_CONNECT_OAUTH))
+        err = ways_nav(ctx, ops, current, out);
     return err;
 }
 
 static enum rs_err form_head(const struct lf_page_ctx *ctx, const struct prov_ops *ops,
                              const char *error, struct rs_buf *out)
 {
-    const char *args[4] = {ctx->token, ops->name, ops->name, error ? error : ""};
-    enum rs_err err = RS_OK;
+    const char *args[2] = {ops->name, error ? error : ""};
+    enum rs_err err = lf_page_head(ctx, ops, LF_CONNECT_FORM, out);
 
-    if (!ctx->preselected)
-        err = html_fmt(out, "<p class=\"back\"><a href=\"/link/%s\">All HR systems</a></p>\n", args,
-                       1);
     if (err == RS_OK)
-        err = html_fmt(out,
-                       "<h1>Connect %s</h1>\n<p class=\"lead\">Roster checks these details with "
-                       "%s before it saves anything.</p>\n"
-                       "<div id=\"form-error\" class=\"error\" role=\"alert\">%s</div>\n",
-                       args + 1, 3);
+        err = lf_page_fmt(out,
+                          "<p class=\"lead\">Roster checks these details with %s before it saves "
+                          "anything.</p>\n"
+                          "<div id=\"form-error\" class=\"error\" role=\"alert\">%s</div>\n",
+                          args, 2);
     return err;
 }
 
@@ -227,21 +282,21 @@ enum rs_err lf_page_form(const struct lf_page_ctx *ctx, const struct prov_ops *o
     rs_buf_init(&body, 256 * 1024);
     err = form_head(ctx, ops, error, &body);
     if (err == RS_OK)
-        err = html_fmt(&body,
-                       "<form id=\"connect-form\" method=\"post\" action=\"/link/%s/%s\">\n"
-                       "<input type=\"hidden\" name=\"form_token\" value=\"%s\">\n",
-                       args, 3);
+        err = lf_page_fmt(&body,
+                          "<form id=\"connect-form\" method=\"post\" action=\"/link/%s/%s\">\n"
+                          "<input type=\"hidden\" name=\"form_token\" value=\"%s\">\n",
+                          args, 3);
     if (err == RS_OK)
         err = lf_form_fields(ops, values, bad_field, field_error, &body);
     if (err == RS_OK)
-        err = html_fmt(&body,
-                       "<button class=\"connect\" type=\"submit\">Connect %s</button>\n"
-                       "<p id=\"form-status\" class=\"status\" aria-live=\"polite\"></p>\n"
-                       "</form>\n",
-                       args + 3, 1);
+        err = lf_page_fmt(&body,
+                          "<button class=\"connect\" type=\"submit\">Connect %s</button>\n"
+                          "<p id=\"form-status\" class=\"status\" aria-live=\"polite\"></p>\n"
+                          "</form>\n",
+                          args + 3, 1);
     snprintf(title, sizeof(title), "Connect %s", ops->name);
     if (err == RS_OK)
-        err = wrap(title, &body, out);
+        err = lf_page_wrap(title, &body, out);
     rs_buf_cleanup(&body);
     return err;
 }
@@ -262,17 +317,17 @@ enum rs_err lf_page_success(const struct lf_page_ctx *ctx, const struct prov_ops
     enum rs_err err;
 
     rs_buf_init(&body, 64 * 1024);
-    err = html_fmt(&body,
-                   "<h1 class=\"ok\">%s is connected</h1>\n<p>Roster has started to read "
-                   "employee data from %s for %s. You can close this window.</p>\n"
-                   "<div id=\"roster-result\" data-public-token=\"%s\" "
-                   "data-opener-origin=\"%s\" data-return-url=\"%s\"></div>\n",
-                   args, 6);
+    err = lf_page_fmt(&body,
+                      "<h1 class=\"ok\">%s is connected</h1>\n<p>Roster has started to read "
+                      "employee data from %s for %s. You can close this window.</p>\n"
+                      "<div id=\"roster-result\" data-public-token=\"%s\" "
+                      "data-opener-origin=\"%s\" data-return-url=\"%s\"></div>\n",
+                      args, 6);
     if (err == RS_OK && return_url)
-        err = html_fmt(&body, "<p><a href=\"%s\">Continue to %s</a></p>\n", next, 2);
+        err = lf_page_fmt(&body, "<p><a href=\"%s\">Continue to %s</a></p>\n", next, 2);
     snprintf(title, sizeof(title), "%s is connected", ops->name);
     if (err == RS_OK)
-        err = wrap(title, &body, out);
+        err = lf_page_wrap(title, &body, out);
     rs_buf_cleanup(&body);
     return err;
 }
@@ -321,15 +376,15 @@ enum rs_err lf_page_problem(enum lf_page_problem problem, const char *org_name, 
 
     rs_buf_init(&body, 16 * 1024);
     *status = pages[problem].status;
-    err = html_fmt(&body, "<h1>%s</h1>\n", args, 1);
+    err = lf_page_fmt(&body, "<h1>%s</h1>\n", args, 1);
     if (err == RS_OK)
         err = rs_buf_append_str(&body, "<p>");
     if (err == RS_OK)
-        err = html_fmt(&body, pages[problem].text, args + 1, 1);
+        err = lf_page_fmt(&body, pages[problem].text, args + 1, 1);
     if (err == RS_OK)
         err = rs_buf_append_str(&body, "</p>\n");
     if (err == RS_OK)
-        err = wrap(pages[problem].title, &body, out);
+        err = lf_page_wrap(pages[problem].title, &body, out);
     rs_buf_cleanup(&body);
     return err;
 }

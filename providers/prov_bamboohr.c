@@ -744,6 +744,7 @@ static const struct prov_oauth oauth = {
     .scopes = "offline_access field employee",
     .client_auth_basic = false, /* the SDK posts client_id and client_secret in the form */
     .endpoint = bamboohr_oauth_endpoint,
+    .authorize_origin = "https://*.bamboohr.com",
 };
 
 const struct prov_ops prov_bamboohr_ops = {

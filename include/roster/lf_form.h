@@ -43,6 +43,10 @@ bool lf_form_pattern(const char *posix, char *out, size_t outlen);
 enum rs_err lf_form_fields(const struct prov_ops *ops, const json_t *values, int bad_field,
                            const char *field_error, struct rs_buf *out) RS_MUST_CHECK;
 
+/* The same for the fields ops asks before an OAuth sign-in (ops->oauth->fields; none: nothing). */
+enum rs_err lf_form_oauth_fields(const struct prov_ops *ops, const json_t *values, int bad_field,
+                                 const char *field_error, struct rs_buf *out) RS_MUST_CHECK;
+
 /*
  * Reads an application/x-www-form-urlencoded body (len bytes) posted from the form of ops
  * into in (cleaned up by the caller even on error): RS_OK when every field is present and
@@ -52,6 +56,12 @@ enum rs_err lf_form_fields(const struct prov_ops *ops, const json_t *values, int
  */
 enum rs_err lf_form_read(const struct prov_ops *ops, const char *body, size_t len,
                          struct lf_form_input *in) RS_MUST_CHECK;
+/*
+ * The same for the OAuth form of ops: in->credentials receives the prov_oauth fields (an empty
+ * object when there are none); in->bad_field indexes ops->oauth->fields.
+ */
+enum rs_err lf_form_oauth_read(const struct prov_ops *ops, const char *body, size_t len,
+                               struct lf_form_input *in) RS_MUST_CHECK;
 void lf_form_input_cleanup(struct lf_form_input *in);
 
 /* A copy of credentials without the secret fields of ops (new reference; NULL: no memory). */

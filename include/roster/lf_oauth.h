@@ -21,11 +21,14 @@
 
 #include <jansson.h>
 
+#include "roster/lf_token.h"
 #include "roster/prov.h"
 #include "roster/rs_buf.h"
 #include "roster/rs_db.h"
 #include "roster/rs_err.h"
 #include "roster/rs_httpc.h"
+#include "roster/rs_token.h"
+#include "roster/rs_uuid.h"
 #include "roster/rs_vault.h"
 
 /* PKCE verifier: 43 to 128 characters; ours are 64 (base64url of 48 random bytes). */
@@ -73,6 +76,16 @@ struct lf_oauth_authorize {
 enum rs_err lf_oauth_authorize_url(const struct prov_ops *ops, const json_t *fields,
                                    const char *base_url, const struct lf_oauth_authorize *a,
                                    struct rs_buf *out, struct rs_errbuf *eb) RS_MUST_CHECK;
+
+/*
+ * The Content-Security-Policy source (scheme://host[:port], or the adapter's wildcard such as
+ * https: and any subdomain of bamboohr.com) of ops's authorize endpoint, for the form-action of the
+ * page whose form is answered with the redirect there: base_url's origin when base_url is set (the
+ * sandbox), else prov_oauth.authorize_origin, else the origin of the endpoint formed without
+ * fields. RS_ERR_INVALID (eb) when ops has no OAuth or no origin can be read; RS_ERR_TOOBIG.
+ */
+enum rs_err lf_oauth_authorize_origin(const struct prov_ops *ops, const char *base_url, char *out,
+                                      size_t outlen, struct rs_errbuf *eb) RS_MUST_CHECK;
 
 /* An OAuth client an organization registered with a provider (lf_oauth_client.c loads it). */
 struct lf_oauth_client {
@@ -178,10 +191,11 @@ struct lf_oauth_io {
 };
 
 /*
- * Sends grant to the provider's token endpoint (lf_oauth_request_build, rs_httpc with its
- * retries) and reads the answer with lf_oauth_parse_token; no database. For the link flow's
- * code exchange, and the refresh below. RS_ERR_AUTH (permanent), RS_ERR_UPSTREAM (transient:
- * also timeouts and network errors), RS_ERR_INVALID, RS_ERR_NOMEM.
+ * Sends grant to the provider's token endpoint (lf_oauth_request_build, rs_httpc's timeouts
+ * but exactly one attempt: never retried, see docs/design/oauth.md) and reads the answer with
+ * lf_oauth_parse_token; no database. For the link flow's code exchange, and the refresh below.
+ * RS_ERR_AUTH (permanent), RS_ERR_UPSTREAM (transient: also timeouts and network errors),
+ * RS_ERR_INVALID, RS_ERR_NOMEM.
  */
 enum rs_err lf_oauth_token_call(struct rs_httpc *http, const struct prov_ops *ops,
                                 const json_t *fields, const char *base_url,
@@ -189,6 +203,26 @@ enum rs_err lf_oauth_token_call(struct rs_httpc *http, const struct prov_ops *op
                                 const struct lf_oauth_grant *grant, int64_t now_us,
                                 const json_t *previous, json_t **out,
                                 struct rs_errbuf *eb) RS_MUST_CHECK;
+
+/* The link flow's code exchange (all borrowed). */
+struct lf_oauth_exchange {
+    const struct prov_ops *ops;
+    const json_t *fields;                 /* the prov_oauth fields the authorization started with */
+    const char *base_url;                 /* the link session's override, or NULL */
+    const struct lf_oauth_client *client; /* with its secret */
+    const char *code, *redirect_uri, *code_verifier;
+    int64_t timeout_ms; /* 0: 10 s */
+    bool allow_private; /* ROSTER_ALLOW_PRIVATE_UPSTREAMS */
+};
+
+/*
+ * Trades the authorization code at the provider's token endpoint (lf_oauth_token_call on a
+ * client of its own: for a thread that has none) into a new token (*out, new reference). No
+ * database. Errors as lf_oauth_token_call: RS_ERR_AUTH when the provider refused the code (used,
+ * expired, wrong verifier, wrong client), RS_ERR_UPSTREAM when it could not be asked.
+ */
+enum rs_err lf_oauth_token_exchange(const struct lf_oauth_exchange *x, int64_t now_us, json_t **out,
+                                    struct rs_errbuf *eb) RS_MUST_CHECK;
 
 /* Seals token for linked account `account` (uuid text) and stores it as its access_token. */
 enum rs_err lf_oauth_token_save(struct rs_db *db, const struct rs_vault *vault, const char *account,
@@ -212,5 +246,79 @@ enum rs_err lf_oauth_token_save(struct rs_db *db, const struct rs_vault *vault, 
 enum rs_err lf_oauth_token_fresh(const struct lf_oauth_io *io, const struct prov_ops *ops,
                                  const char *account, const char *rejected, int64_t now_us,
                                  json_t **out, struct rs_errbuf *eb) RS_MUST_CHECK;
+
+/* ---- lf_oauth_pending.c: authorizations the link flow started (table link_oauth_states) ---- */
+
+/* How long a started sign-in may take before its callback is refused. */
+#define LF_OAUTH_PENDING_TTL_S 600
+#define LF_OAUTH_URL_MAX       2048
+
+/*
+ * An authorization in flight: what the callback needs, stored under the SHA-256 of the state
+ * it was started with. The verifier, the link token and the fields are sealed together.
+ */
+struct lf_oauth_pending {
+    char id[RS_UUID_STR_LEN];         /* set by lf_oauth_pending_save / _take */
+    char session_id[RS_UUID_STR_LEN]; /* the link session it belongs to */
+    char integration[64];
+    char redirect_uri[LF_OAUTH_URL_MAX + 1];   /* sent again at the code exchange */
+    char code_verifier[LF_OAUTH_VERIFIER_MAX]; /* secret */
+    char link_token[RS_TOKEN_MAX_LEN];         /* secret: the pages' links back into the flow */
+    json_t *fields;                            /* owned: the prov_oauth fields ({} for none) */
+};
+
+/*
+ * The SQL parameter under which a state is stored: hex of its SHA-256 (a database copy cannot
+ * answer a callback). false when state does not have the shape of ours (43 base64url
+ * characters): such a state was never stored.
+ */
+bool lf_oauth_pending_hash(const char *state, char out[LF_HASH_HEX_LEN]);
+/* The sealed part of p as a new object {"code_verifier", "link_token", "fields"}. */
+enum rs_err lf_oauth_pending_secrets(const struct lf_oauth_pending *p, json_t **out) RS_MUST_CHECK;
+/*
+ * Reads such an object back into p (verifier, link token, a copy of fields). RS_ERR_INVALID
+ * when it is not exactly that shape with a well-formed verifier and link token; RS_ERR_NOMEM.
+ */
+enum rs_err lf_oauth_pending_open_secrets(const json_t *secrets,
+                                          struct lf_oauth_pending *p) RS_MUST_CHECK;
+/* Wipes p and releases its fields. */
+void lf_oauth_pending_cleanup(struct lf_oauth_pending *p);
+
+/*
+ * Stores p (session_id, integration, redirect_uri, code_verifier, link_token, fields) under
+ * state, expiring in LF_OAUTH_PENDING_TTL_S, and sets p->id; expired rows are purged.
+ * RS_ERR_INVALID for a malformed state; RS_ERR_DB/RS_ERR_UNAVAILABLE, RS_ERR_NOMEM (eb).
+ */
+enum rs_err lf_oauth_pending_save(struct rs_db *db, const struct rs_vault *vault, const char *state,
+                                  struct lf_oauth_pending *p, struct rs_errbuf *eb) RS_MUST_CHECK;
+/*
+ * Takes the authorization of state: deletes it (a state works once, also when it then fails)
+ * and fills p (release with lf_oauth_pending_cleanup; emptied on failure). RS_ERR_NOTFOUND when
+ * there is none (never stored, already taken) or it had expired (eb says which);
+ * RS_ERR_CRYPTO when its sealed part does not open; RS_ERR_DB/RS_ERR_UNAVAILABLE.
+ */
+enum rs_err lf_oauth_pending_take(struct rs_db *db, const struct rs_vault *vault, const char *state,
+                                  struct lf_oauth_pending *p, struct rs_errbuf *eb) RS_MUST_CHECK;
+
+/* ---- lf_oauth_callback.c: the redirect back from the provider ---- */
+
+#define LF_OAUTH_CODE_MAX 1024 /* longest authorization code accepted */
+
+/* What the provider's redirect carried (RFC 6749 §4.1.2, §4.1.2.1). */
+struct lf_oauth_callback {
+    char state[LF_OAUTH_B64_32];
+    char code[LF_OAUTH_CODE_MAX + 1]; /* "" when error is set; secret (single use) */
+    char error[64];                   /* "access_denied", …; "" when code is set */
+};
+
+/*
+ * Reads the raw query string of a callback (NULL: none): state (of our shape) and exactly one
+ * of code and error, each at most once and within its RFC 6749 character set and our bounds;
+ * other parameters (error_description, iss…) are ignored. RS_ERR_INVALID otherwise (out is
+ * then empty). Pure.
+ */
+enum rs_err lf_oauth_callback_parse(const char *query, struct lf_oauth_callback *out) RS_MUST_CHECK;
+/* Wipes the code. */
+void lf_oauth_callback_cleanup(struct lf_oauth_callback *cb);
 
 #endif

@@ -114,6 +114,14 @@ struct prov_oauth {
     enum rs_err (*endpoint)(const json_t *fields, const char *base_url,
                             enum prov_oauth_endpoint which, char *out, size_t outlen,
                             struct rs_errbuf *eb);
+    /*
+     * When the authorize endpoint's host depends on `fields` (BambooHR: the subdomain), a
+     * Content-Security-Policy source that covers it for every value (https: and any subdomain of
+     * bamboohr.com for BambooHR): the connect page's form is answered with a redirect there, which
+     * browsers check against its form-action. NULL: the origin of the endpoint formed without
+     * fields.
+     */
+    const char *authorize_origin;
 };
 
 struct prov_ops {

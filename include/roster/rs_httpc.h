@@ -61,6 +61,9 @@ struct rs_http_request {
     size_t body_len;
     const char *content_type;      /* of body */
     const char *rate_reset_header; /* header of a 429 holding the reset time (epoch seconds) */
+    int max_attempts; /* 0: the client's max_attempts; else this request's own limit (1: sent
+                         once, never retried — for requests that must not be repeated, such as
+                         an OAuth token call whose first attempt may have been accepted) */
 };
 
 struct rs_http_response {
@@ -81,8 +84,9 @@ void rs_http_response_cleanup(struct rs_http_response *resp);
  * Sends req, waiting for throttle first (may be NULL), retrying 5xx and network errors with
  * exponential backoff and full jitter, and waiting out 429s as the response asks (Retry-After
  * seconds or HTTP date; else rate_reset_header epoch seconds; else backoff) up to
- * max_attempts. Returns RS_OK with the final response for any status it could not retry away
- * (2xx, 3xx, 4xx, or 5xx after the last attempt); RS_ERR_TIMEOUT/RS_ERR_UPSTREAM when no
+ * max_attempts (the request's when set, else the client's). Returns RS_OK with the final
+ * response for any status it could not retry away (2xx, 3xx, 4xx, or 5xx after the last
+ * attempt); RS_ERR_TIMEOUT/RS_ERR_UPSTREAM when no
  * response came after the last attempt; RS_ERR_RATELIMIT when a 429 asks for longer than
  * max_wait_ms or persists; RS_ERR_TOOBIG when the body exceeds the cap; RS_ERR_FORBIDDEN when
  * the host resolves to a refused address. resp must be zero-initialized by the caller; it is

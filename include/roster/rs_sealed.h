@@ -22,6 +22,9 @@ enum rs_sealed_kind {
     RS_SEALED_ACCESS_TOKEN,        /* linked_accounts.access_token, AAD "<account id>/token" */
     RS_SEALED_OAUTH_CLIENT_SECRET, /* oauth_clients.client_secret,
                                       AAD "<organization id>/oauth/<integration>" */
+    RS_SEALED_LINK_OAUTH_STATE,    /* link_oauth_states.secrets (PKCE verifier, link token,
+                                      fields of an authorization in flight), AAD
+                                      "<id>/oauth-state" */
     RS_SEALED_COUNT
 };
 

@@ -38,7 +38,8 @@
         });
     }
 
-    /* The credential form: say that the connection is being tested while the post runs. */
+    /* The credential form: say that the connection is being tested while the post runs (the
+       sign-in form says that the provider is being opened: its data-status). */
     function setUpForm() {
         var form = document.getElementById("connect-form");
         if (!form) {
@@ -53,7 +54,7 @@
             var button = form.querySelector("button[type=submit]");
             var status = document.getElementById("form-status");
             if (status) {
-                status.textContent = "Testing the connection…";
+                status.textContent = form.getAttribute("data-status") || "Testing the connection…";
             }
             window.setTimeout(function () {
                 button.disabled = true;

@@ -102,11 +102,13 @@ roster_start_rosterd "$ROSTERD_BIN" "$WORK/rosterd.log" || setup_failed "rosterd
 roster_log "browser: rosterd at $ROSTER_URL, sandbox at $SANDBOX_URL; running $(basename "$SCRIPT")"
 
 rc=0
+# where ctest runs it from (the build tree), resolved before the cd below
+SHOTS=${ROSTER_SCREENSHOT_DIR:-$PWD/browser-screenshots}
 (
     cd "$HERE"
     ROSTER_URL=$ROSTER_URL ROSTER_API_KEY=$API_KEY ROSTER_SANDBOX_URL=$SANDBOX_URL \
         ROSTER_SANDBOX_EMPLOYEES=$EMPLOYEES ROSTER_CHROMIUM=$CHROMIUM \
-        ROSTER_SCREENSHOT_DIR=${ROSTER_SCREENSHOT_DIR:-$PWD/browser-screenshots} \
+        ROSTER_SCREENSHOT_DIR=$SHOTS \
         exec node "$SCRIPT"
 ) || rc=$?
 exit "$rc"

@@ -140,13 +140,21 @@ async function main() {
         await shot(popup, "2-search");
         await popup.getByRole("link", { name: /BambooHR/ }).click();
 
-        // 2. the form: labels, keyboard order, visible focus
+        // 2. the form: labels, keyboard order (back, the two ways to connect, the fields,
+        // Connect), visible focus
         await popup.getByRole("heading", { name: "Connect BambooHR" }).waitFor();
         const inputs = await popup.evaluate(() =>
             [...document.querySelectorAll("input:not([type=hidden])")].map((i) => i.labels.length));
         assert.deepEqual(inputs, [1, 1]);
-        const order = await tabOrder(popup, 4);
-        assert.deepEqual(order.map((o) => o.id), ["a", "f-subdomain", "f-api_key", "button"]);
+        const ways = popup.getByRole("navigation", { name: "How to connect BambooHR" });
+        assert.equal(await ways.getByRole("link", { name: "Use an API key" }).getAttribute(
+            "aria-current"), "page");
+        const order = await tabOrder(popup, 6);
+        assert.deepEqual(order.map((o) => o.text),
+                         ["All HR systems", "Sign in with BambooHR", "Use an API key",
+                          "", "", "Connect BambooHR"]);
+        assert.deepEqual(order.map((o) => o.id),
+                         ["a", "a", "a", "f-subdomain", "f-api_key", "button"]);
         assert.ok(order.every((o) => o.outline), `focus not visible: ${JSON.stringify(order)}`);
         await shot(popup, "3-form");
 

@@ -37,7 +37,7 @@ static enum rs_err test_endpoint(const json_t *fields, const char *base_url,
     return RS_OK;
 }
 
-static const struct prov_oauth test_oauth = {NULL, 0, "employees:read", true, test_endpoint};
+static const struct prov_oauth test_oauth = {NULL, 0, "employees:read", true, test_endpoint, NULL};
 static const struct prov_ops test_ops = {.slug = "testhr", .name = "TestHR", .oauth = &test_oauth};
 
 struct fixture {

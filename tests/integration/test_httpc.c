@@ -387,6 +387,35 @@ static void test_5xx_exhausted_and_not_retried(void **state)
     rs_httpc_free(client);
 }
 
+/* A request's own max_attempts (1: token calls) overrides the client's: no retry at all. */
+static void test_request_max_attempts(void **state)
+{
+    static const struct step steps[] = {
+        {STATUS(502, "Bad Gateway"), 0, false},
+        {STATUS(500, "Oops"), 0, false},
+        {OK_HELLO, 0, false},
+    };
+    struct server *srv = *state;
+    struct sleeps sleeps = {0};
+    struct rs_httpc *client =
+        client_new((struct rs_httpc_options){.allow_private = true, .max_attempts = 5}, &sleeps);
+    struct rs_http_response resp = {0};
+    struct rs_errbuf eb;
+    const struct rs_http_request once = {.method = "POST", .url = srv->url, .max_attempts = 1};
+
+    script(srv, steps, 3);
+    assert_int_equal(rs_httpc_send(client, NULL, &once, &resp, &eb), RS_OK);
+    assert_int_equal(resp.status, 502);
+    assert_int_equal(resp.attempts, 1);
+    assert_int_equal(sleeps.count, 0);
+    /* the next request without a limit of its own retries as the client says */
+    assert_int_equal(get(client, NULL, srv->url, &resp, &eb), RS_OK);
+    assert_int_equal(resp.status, 200);
+    assert_int_equal(resp.attempts, 2);
+    rs_http_response_cleanup(&resp);
+    rs_httpc_free(client);
+}
+
 static void test_503_retry_after_honoured(void **state)
 {
     static const struct step steps[] = {
@@ -770,6 +799,7 @@ int main(void)
         SERVER_TEST(test_post_headers_and_auth),
         SERVER_TEST(test_500_then_200),
         SERVER_TEST(test_5xx_exhausted_and_not_retried),
+        SERVER_TEST(test_request_max_attempts),
         SERVER_TEST(test_503_retry_after_honoured),
         SERVER_TEST(test_429_retry_after_waits),
         SERVER_TEST(test_429_reset_header_waits),

@@ -23,16 +23,18 @@
 #include "rt_pg.h"
 #include "rt_proc.h"
 
-#define ORG_ID "5e0c2a4e-8a52-4c09-9d5c-0c7a2f1b9e01"
-#define KEY_A  "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=" /* key id 4d6cfaa5c7fce986 */
-#define KEY_B  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" /* key id 8c8586853d1917d7 */
-#define KEY_C  "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="
-#define ID_B   "\\x8c8586853d1917d7"
-#define ACCT_1 "10000000-0000-4000-8000-000000000001"
-#define ACCT_2 "20000000-0000-4000-8000-000000000002"
-#define ACCT_3 "30000000-0000-4000-8000-000000000003"
-#define ACCT_C "40000000-0000-4000-8000-000000000004" /* sealed under key C */
-#define ACCT_0 "05000000-0000-4000-8000-000000000000" /* written behind the rotation */
+#define ORG_ID     "5e0c2a4e-8a52-4c09-9d5c-0c7a2f1b9e01"
+#define KEY_A      "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=" /* key id 4d6cfaa5c7fce986 */
+#define KEY_B      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" /* key id 8c8586853d1917d7 */
+#define KEY_C      "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="
+#define ID_B       "\\x8c8586853d1917d7"
+#define ACCT_1     "10000000-0000-4000-8000-000000000001"
+#define ACCT_2     "20000000-0000-4000-8000-000000000002"
+#define ACCT_3     "30000000-0000-4000-8000-000000000003"
+#define ACCT_C     "40000000-0000-4000-8000-000000000004" /* sealed under key C */
+#define ACCT_0     "05000000-0000-4000-8000-000000000000" /* written behind the rotation */
+#define SESSION_ID "60000000-0000-4000-8000-000000000006" /* a link session */
+#define STATE_ID   "70000000-0000-4000-8000-000000000007" /* its OAuth authorization */
 
 struct fixture {
     char name[64];
@@ -156,6 +158,20 @@ static int setup(void **state)
                    "INSERT INTO oauth_clients (organization_id, integration, client_id, "
                    "client_secret) VALUES ('" ORG_ID "', 'testhr', 'cid', $1::bytea)",
                    1, params));
+    /* an OAuth authorization in flight, of a link session */
+    PQclear(run_on(fx.db,
+                   "INSERT INTO link_sessions (id, organization_id, token_hash, "
+                   "end_user_origin_id, end_user_organization_name, end_user_email_address, "
+                   "expiry_mins, expires_at) VALUES ('" SESSION_ID "', '" ORG_ID "', '\\x01', "
+                   "'o', 'Acme', 'hr@acme.example', 60, now() + interval '1 hour')",
+                   0, NULL));
+    params[0] = sealed(fx.a, RS_SEALED_LINK_OAUTH_STATE, STATE_ID, NULL, "{\"code_verifier\":1}");
+    PQclear(run_on(fx.db,
+                   "INSERT INTO link_oauth_states (id, state_hash, link_session_id, integration, "
+                   "redirect_uri, secrets, expires_at) VALUES ('" STATE_ID
+                   "', '\\x02', '" SESSION_ID
+                   "', 'testhr', 'http://x/cb', $1::bytea, now() + interval '10 minutes')",
+                   1, params));
     return 0;
 }
 
@@ -217,6 +233,9 @@ static void test_rotate_everything(void **state)
     assert_string_equal(opened(fx.b, RS_SEALED_CREDENTIALS, ACCT_3), "{\"api_key\":\"three\"}");
     assert_string_equal(opened(fx.b, RS_SEALED_ACCESS_TOKEN, ACCT_3), "{\"access_token\":\"t3\"}");
     assert_string_equal(opened(fx.b, RS_SEALED_OAUTH_CLIENT_SECRET, ORG_ID), "client-secret");
+    assert_int_equal(done.resealed[RS_SEALED_LINK_OAUTH_STATE], 1);
+    assert_string_equal(opened(fx.b, RS_SEALED_LINK_OAUTH_STATE, STATE_ID),
+                        "{\"code_verifier\":1}");
     assert_int_equal(rotate(fx.db, 50, &done), RS_OK);
     expect_counts(&done, 0, 0, 0);
     assert_int_equal(done.current[RS_SEALED_CREDENTIALS], 3);

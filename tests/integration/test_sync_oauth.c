@@ -139,7 +139,7 @@ static enum rs_err parse_response(struct prov_sync *sync, const struct prov_resp
 }
 
 static const struct prov_field api_fields[] = {{"api_key", "API key", "", NULL, true}};
-static const struct prov_oauth test_oauth = {NULL, 0, "read", false, test_endpoint};
+static const struct prov_oauth test_oauth = {NULL, 0, "read", false, test_endpoint, NULL};
 static const struct prov_ops test_ops = {
     .slug = "testhr",
     .name = "TestHR",

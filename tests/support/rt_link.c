@@ -15,6 +15,12 @@
 json_t *rt_link_token(struct rt_sync_env *env, const char *key, const char *origin,
                       const char *extra)
 {
+    return rt_link_token_at(env, key, origin, "bamboohr", extra);
+}
+
+json_t *rt_link_token_at(struct rt_sync_env *env, const char *key, const char *origin,
+                         const char *provider, const char *extra)
+{
     char url[RT_API_URL_MAX], body[4096];
     struct rt_resp r = {0};
     json_t *out;
@@ -22,8 +28,8 @@ json_t *rt_link_token(struct rt_sync_env *env, const char *key, const char *orig
     snprintf(body, sizeof(body),
              "{\"end_user_email_address\":\"hr@acme.example\",\"end_user_organization_name\":"
              "\"Acme (link e2e)\",\"end_user_origin_id\":\"%s\",\"categories\":[\"hris\"],"
-             "\"base_url\":\"%s/bamboohr\"%s%s}",
-             origin, rt_proc_url(env->sandbox), extra ? "," : "", extra ? extra : "");
+             "\"base_url\":\"%s/%s\"%s%s}",
+             origin, rt_proc_url(env->sandbox), provider, extra ? "," : "", extra ? extra : "");
     rt_api_send("POST", rt_api_url(url, env->rosterd, "/api/hris/v1/link-token"),
                 key ? key : env->key, body, &r);
     rt_api_expect_status(&r, 200, "link-token");

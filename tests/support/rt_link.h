@@ -20,6 +20,9 @@
  */
 json_t *rt_link_token(struct rt_sync_env *env, const char *key, const char *origin,
                       const char *extra);
+/* The same with base_url at the sandbox's `provider` ("factorial", …). */
+json_t *rt_link_token_at(struct rt_sync_env *env, const char *key, const char *origin,
+                         const char *provider, const char *extra);
 
 /*
  * GET path of rosterd (a /link/… page) into r; it must be the page named `page` (header

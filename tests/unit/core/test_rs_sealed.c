@@ -53,6 +53,8 @@ static void test_table_and_aad(void **state)
     assert_string_equal(aad, ACCOUNT "/token");
     assert_int_equal(rs_sealed_aad(RS_SEALED_OAUTH_CLIENT_SECRET, ACCOUNT, "bamboohr", aad), RS_OK);
     assert_string_equal(aad, ACCOUNT "/oauth/bamboohr");
+    assert_int_equal(rs_sealed_aad(RS_SEALED_LINK_OAUTH_STATE, ACCOUNT, NULL, aad), RS_OK);
+    assert_string_equal(aad, ACCOUNT "/oauth-state");
     assert_int_equal(rs_sealed_aad(RS_SEALED_OAUTH_CLIENT_SECRET, ACCOUNT, NULL, aad),
                      RS_ERR_INVALID);
     assert_int_equal(rs_sealed_aad(RS_SEALED_CREDENTIALS, "", NULL, aad), RS_ERR_INVALID);

@@ -131,6 +131,46 @@ static void test_read(void **state)
     lf_form_input_cleanup(&in);
 }
 
+/* The fields asked before an OAuth sign-in: the adapter's prov_oauth fields only. */
+static void test_oauth_form(void **state)
+{
+    static const struct prov_field pre[] = {{"subdomain", "Company subdomain", "Before .example",
+                                             "^[A-Za-z0-9][A-Za-z0-9-]{0,62}$", false}};
+    static const struct prov_oauth oauth = {.fields = pre, .nfields = 1};
+    static const struct prov_oauth no_fields = {.fields = NULL, .nfields = 0};
+    const struct prov_ops both = {
+        .slug = "demo", .name = "Demo HR", .fields = fields, .nfields = 2, .oauth = &oauth};
+    const struct prov_ops bare = {.slug = "bare", .name = "Bare HR", .oauth = &no_fields};
+    struct lf_form_input in;
+    struct rs_buf out;
+
+    (void)state;
+    rs_buf_init(&out, 1 << 16);
+    assert_int_equal(lf_form_oauth_fields(&both, NULL, -1, NULL, &out), RS_OK);
+    assert_non_null(strstr(out.data, "name=\"f_subdomain\""));
+    assert_null(strstr(out.data, "f_api_key")); /* no API key before a sign-in */
+    rs_buf_reset(&out);
+    assert_int_equal(lf_form_oauth_fields(&bare, NULL, -1, NULL, &out), RS_OK);
+    assert_int_equal(out.len, 0);
+    rs_buf_cleanup(&out);
+
+    assert_int_equal(lf_form_oauth_read(&both, "form_token=t&f_subdomain=acme&f_api_key=ignored",
+                                        strlen("form_token=t&f_subdomain=acme&f_api_key=ignored"),
+                                        &in),
+                     RS_OK);
+    assert_int_equal(json_object_size(in.credentials), 1); /* exactly the OAuth fields */
+    assert_string_equal(json_string_value(json_object_get(in.credentials, "subdomain")), "acme");
+    assert_string_equal(in.form_token, "t");
+    lf_form_input_cleanup(&in);
+    assert_int_equal(lf_form_oauth_read(&both, "f_subdomain=-x", 14, &in), RS_ERR_INVALID);
+    assert_int_equal(in.bad_field, 0);
+    assert_string_equal(in.error, "This does not look like a Demo HR Company subdomain.");
+    lf_form_input_cleanup(&in);
+    assert_int_equal(lf_form_oauth_read(&bare, "form_token=t", 12, &in), RS_OK);
+    assert_int_equal(json_object_size(in.credentials), 0);
+    lf_form_input_cleanup(&in);
+}
+
 static void test_html_escape(void **state)
 {
     struct rs_buf out;
@@ -145,9 +185,8 @@ static void test_html_escape(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pattern),
-        cmocka_unit_test(test_fields_html),
-        cmocka_unit_test(test_read),
+        cmocka_unit_test(test_pattern),     cmocka_unit_test(test_fields_html),
+        cmocka_unit_test(test_read),        cmocka_unit_test(test_oauth_form),
         cmocka_unit_test(test_html_escape),
     };
 

@@ -46,9 +46,9 @@ static const struct prov_field api_fields[] = {
 };
 static const struct prov_field oauth_fields[] = {{"tenant", "Tenant", "", NULL, false}};
 
-static const struct prov_oauth basic_oauth = {oauth_fields, 1, "employees:read org:read", true,
-                                              test_endpoint};
-static const struct prov_oauth body_oauth = {oauth_fields, 1, "", false, test_endpoint};
+static const struct prov_oauth basic_oauth = {oauth_fields,  1,   "employees:read org:read", true,
+                                              test_endpoint, NULL};
+static const struct prov_oauth body_oauth = {oauth_fields, 1, "", false, test_endpoint, NULL};
 
 static const struct prov_ops basic_ops = {
     .slug = "testhr", .name = "TestHR", .fields = api_fields, .nfields = 2, .oauth = &basic_oauth};
@@ -433,6 +433,49 @@ static void test_still_valid(void **state)
     json_decref(token);
 }
 
+/* The CSP source of the authorize endpoint: base_url's origin, a declared wildcard, or the
+   endpoint's own origin. */
+static void test_authorize_origin(void **state)
+{
+    static const struct prov_oauth wildcard_oauth = {
+        oauth_fields, 1, "", false, test_endpoint, "https://*.hr.example"};
+    static const struct prov_ops wildcard_ops = {
+        .slug = "wild", .name = "Wild", .oauth = &wildcard_oauth};
+    char out[256];
+    struct rs_errbuf eb;
+
+    (void)state;
+    assert_int_equal(lf_oauth_authorize_origin(&basic_ops, "http://127.0.0.1:8090/testhr?x=1", out,
+                                               sizeof(out), &eb),
+                     RS_OK);
+    assert_string_equal(out, "http://127.0.0.1:8090");
+    assert_int_equal(
+        lf_oauth_authorize_origin(&basic_ops, "https://[::1]:9/p", out, sizeof(out), &eb), RS_OK);
+    assert_string_equal(out, "https://[::1]:9");
+    assert_int_equal(lf_oauth_authorize_origin(&wildcard_ops, NULL, out, sizeof(out), &eb), RS_OK);
+    assert_string_equal(out, "https://*.hr.example");
+    /* the test adapter needs its tenant to form an endpoint: no origin without one */
+    assert_int_equal(lf_oauth_authorize_origin(&basic_ops, NULL, out, sizeof(out), &eb),
+                     RS_ERR_INVALID);
+    assert_int_equal(lf_oauth_authorize_origin(&no_oauth_ops, NULL, out, sizeof(out), &eb),
+                     RS_ERR_INVALID);
+    /* nothing that could break out of a CSP directive */
+    assert_int_equal(lf_oauth_authorize_origin(&basic_ops, "http://a.example;script-src/x", out,
+                                               sizeof(out), &eb),
+                     RS_ERR_INVALID);
+    assert_int_equal(lf_oauth_authorize_origin(&basic_ops, "no-scheme", out, sizeof(out), &eb),
+                     RS_ERR_INVALID);
+    assert_int_equal(lf_oauth_authorize_origin(&basic_ops, "http://a.example", out, 8, &eb),
+                     RS_ERR_INVALID);
+    /* the real adapters */
+    assert_int_equal(lf_oauth_authorize_origin(prov_find("factorial"), NULL, out, sizeof(out), &eb),
+                     RS_OK);
+    assert_string_equal(out, "https://api.factorialhr.com");
+    assert_int_equal(lf_oauth_authorize_origin(prov_find("bamboohr"), NULL, out, sizeof(out), &eb),
+                     RS_OK);
+    assert_string_equal(out, "https://*.bamboohr.com");
+}
+
 static void test_uses_oauth(void **state)
 {
     json_t *api = json_pack("{s:s, s:s}", "tenant", "acme", "api_key", "k");
@@ -464,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_parse_limits),
         cmocka_unit_test(test_still_valid),
+        cmocka_unit_test(test_authorize_origin),
         cmocka_unit_test(test_uses_oauth),
     };
     if (sodium_init() < 0) /* sodium_malloc needs it, as in rosterd's main */

@@ -57,6 +57,58 @@ static void test_picker(void **state)
     rs_buf_cleanup(&out);
 }
 
+/* Which providers the pages offer, and how the picker says so. */
+static void test_connect_ways(void **state)
+{
+    struct rs_buf out;
+
+    (void)state;
+    assert_int_equal(lf_page_connect_ways(prov_find("bamboohr")),
+                     LF_CONNECT_FORM | LF_CONNECT_OAUTH);
+    assert_int_equal(lf_page_connect_kind(prov_find("bamboohr")), LF_CONNECT_FORM);
+    assert_int_equal(lf_page_connect_ways(prov_find("factorial")), LF_CONNECT_OAUTH);
+    assert_int_equal(lf_page_connect_kind(prov_find("factorial")), LF_CONNECT_OAUTH);
+    assert_int_equal(lf_page_connect_ways(prov_find("personio")), LF_CONNECT_FORM);
+    rs_buf_init(&out, 1 << 20);
+    assert_int_equal(lf_page_picker(&ctx, NULL, &out), RS_OK);
+    assert_non_null(strstr(out.data, "href=\"/link/lt_TOKEN/factorial\">Factorial<span "
+                                     "class=\"how\">Sign-in</span>"));
+    assert_non_null(strstr(out.data, "href=\"/link/lt_TOKEN/bamboohr\">BambooHR<span "
+                                     "class=\"how\">Sign-in or API key</span>"));
+    assert_non_null(strstr(out.data, ">Personio<span class=\"how\">API credentials</span>"));
+    rs_buf_reset(&out);
+    /* BambooHR's API-key form offers the sign-in beside it, the current way marked */
+    assert_int_equal(lf_page_form(&ctx, prov_find("bamboohr"), NULL, NULL, -1, NULL, &out), RS_OK);
+    assert_non_null(strstr(out.data, "<nav class=\"ways\" aria-label=\"How to connect BambooHR\">\n"
+                                     "<a href=\"/link/lt_TOKEN/bamboohr/oauth\">Sign in with "
+                                     "BambooHR</a>\n<a href=\"/link/lt_TOKEN/bamboohr\" "
+                                     "aria-current=\"page\">Use an API key</a>\n</nav>"));
+    rs_buf_reset(&out);
+    /* a provider with one way has no switch */
+    assert_int_equal(lf_page_form(&ctx, prov_find("personio"), NULL, NULL, -1, NULL, &out), RS_OK);
+    assert_null(strstr(out.data, "class=\"ways\""));
+    rs_buf_cleanup(&out);
+}
+
+static void test_csp(void **state)
+{
+    char csp[512];
+
+    (void)state;
+    assert_int_equal(lf_page_csp(NULL, csp, sizeof(csp)), RS_OK);
+    assert_string_equal(csp, lf_page_headers[0][1]);
+    assert_int_equal(lf_page_csp("https://*.bamboohr.com", csp, sizeof(csp)), RS_OK);
+    assert_non_null(strstr(csp, "; form-action 'self' https://*.bamboohr.com; "));
+    assert_non_null(strstr(csp, "frame-ancestors 'none'"));
+    assert_int_equal(lf_page_csp("http://127.0.0.1:8090", csp, sizeof(csp)), RS_OK);
+    /* nothing that ends the directive or adds a keyword */
+    assert_int_equal(lf_page_csp("https://a.example; script-src *", csp, sizeof(csp)),
+                     RS_ERR_INVALID);
+    assert_int_equal(lf_page_csp("'unsafe-inline'", csp, sizeof(csp)), RS_ERR_INVALID);
+    assert_int_equal(lf_page_csp("", csp, sizeof(csp)), RS_ERR_INVALID);
+    assert_int_equal(lf_page_csp("https://a.example", csp, 32), RS_ERR_TOOBIG);
+}
+
 static void test_form_and_success(void **state)
 {
     struct rs_buf out;
@@ -143,10 +195,9 @@ static void test_assets_and_headers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_picker),
-        cmocka_unit_test(test_form_and_success),
-        cmocka_unit_test(test_problems),
-        cmocka_unit_test(test_assets_and_headers),
+        cmocka_unit_test(test_picker),   cmocka_unit_test(test_connect_ways),
+        cmocka_unit_test(test_csp),      cmocka_unit_test(test_form_and_success),
+        cmocka_unit_test(test_problems), cmocka_unit_test(test_assets_and_headers),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
