@@ -5,7 +5,6 @@
 #include "roster/lf_form.h"
 
 #include <ctype.h>
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -323,20 +322,6 @@ static char *trim(char *s)
     return s;
 }
 
-static bool pattern_matches(const char *pattern, const char *value)
-{
-    regex_t re;
-    bool ok;
-
-    if (!pattern)
-        return true;
-    if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
-        return false;
-    ok = regexec(&re, value, 0, NULL, 0) == 0;
-    regfree(&re);
-    return ok;
-}
-
 static int field_index(const struct form_spec *spec, const char *name)
 {
     for (size_t i = 0; i < spec->nfields; i++) {
@@ -411,7 +396,7 @@ static enum rs_err check_fields(const struct form_spec *spec, struct lf_form_inp
             snprintf(in->error, sizeof(in->error), "Enter the %s.", f->label);
             return RS_ERR_INVALID;
         }
-        if (!pattern_matches(f->pattern, value)) {
+        if (!prov_field_matches(f, value)) {
             in->bad_field = (int)i;
             snprintf(in->error, sizeof(in->error), "This does not look like a %s %s.",
                      spec->provider, f->label);

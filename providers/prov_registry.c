@@ -28,14 +28,14 @@ const struct prov_ops *prov_find(const char *slug)
     return NULL;
 }
 
-static bool matches(const char *pattern, const char *value)
+bool prov_field_matches(const struct prov_field *field, const char *value)
 {
     regex_t re;
     bool ok;
 
-    if (!pattern)
+    if (!field->pattern)
         return true;
-    if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
+    if (regcomp(&re, field->pattern, REG_EXTENDED | REG_NOSUB) != 0)
         return false;
     ok = regexec(&re, value, 0, NULL, 0) == 0;
     regfree(&re);
@@ -73,7 +73,7 @@ static enum rs_err check_fields(const struct prov_ops *ops, const struct prov_fi
         if (!json_is_string(given) || json_string_length(given) == 0)
             return rs_errbuf_param(eb, RS_ERR_INVALID, "credentials",
                                    "credentials.%s is required (a non-empty string)", field->name);
-        if (!matches(field->pattern, json_string_value(given)))
+        if (!prov_field_matches(field, json_string_value(given)))
             return rs_errbuf_param(eb, RS_ERR_INVALID, "credentials",
                                    "credentials.%s does not look like a %s %s", field->name,
                                    ops->name, field->label);

@@ -176,6 +176,13 @@ const struct prov_ops *prov_find(const char *slug);
 const struct prov_ops *const *prov_list(size_t *n);
 
 /*
+ * True when value matches field->pattern (POSIX extended), or the field has no pattern; false
+ * also when the pattern does not compile. The one check of a credential's shape, for the admin
+ * API and the connect form alike.
+ */
+bool prov_field_matches(const struct prov_field *field, const char *value);
+
+/*
  * Checks a credentials object against the adapter's fields: an object whose every field is
  * present as a non-empty string matching its pattern, and no other keys. Detail (naming the
  * field, never its value) in eb. RS_OK or RS_ERR_INVALID.
