@@ -276,41 +276,21 @@ static const char *name_of(const json_t *value)
     return json_is_string(value) && json_string_length(value) > 0 ? json_string_value(value) : NULL;
 }
 
-/* remote_data: [{"path", "data"}] around a borrowed provider object. */
-static json_t *remote_data_new(const char *path, const json_t *data)
-{
-    return json_pack("[{s:s, s:O}]", "path", path, "data", data);
-}
-
-static enum rs_err deliver(const struct prov_sink *sink, enum rs_model_kind kind,
-                           const char *remote_id, const json_t *record_fields,
-                           const json_t *remote_data)
-{
-    const struct rs_record record = {
-        .remote_id = remote_id, .fields = record_fields, .remote_data = remote_data};
-
-    return sink->record(sink->arg, kind, &record);
-}
-
 /* One department, division or location; option is its meta/lists entry (or NULL). */
 static enum rs_err deliver_unit(const struct unit_list *unit, const struct prov_sink *sink,
                                 const char *remote_id, const char *name, const json_t *option)
 {
-    enum rs_err err = RS_ERR_NOMEM;
-    json_t *record = NULL, *remote = NULL;
+    enum rs_err err;
+    json_t *record;
 
     if (unit->group_type)
         record = json_pack("{s:s, s:s, s:n, s:b}", "name", name, "type", unit->group_type,
                            "parent_group", "is_commonly_used_as_team", 0);
     else
         record = json_pack("{s:s, s:s}", "name", name, "location_type", "WORK");
-    if (option)
-        remote = remote_data_new(LISTS_PATH, option);
-    if (!record || (option && !remote))
-        goto out;
-    err = deliver(sink, unit->kind, remote_id, record, remote);
-out:
-    json_decref(remote);
+    if (!record)
+        return RS_ERR_NOMEM;
+    err = prov_deliver(sink, unit->kind, remote_id, record, LISTS_PATH, option);
     json_decref(record);
     return err;
 }
@@ -323,7 +303,7 @@ static enum rs_err deliver_company(const struct prov_sync *sync, const struct pr
 
     if (!record)
         return RS_ERR_NOMEM;
-    err = deliver(sink, RS_MODEL_COMPANY, COMPANY_ID, record, NULL);
+    err = prov_deliver(sink, RS_MODEL_COMPANY, COMPANY_ID, record, NULL, NULL);
     json_decref(record);
     return err;
 }
@@ -510,19 +490,6 @@ static const char *employment_status(const json_t *row, int64_t now_us, bool *st
     return left ? "INACTIVE" : "PENDING";
 }
 
-/* "Preferred-or-first Last" when the dataset has no displayName. */
-static json_t *display_name(const json_t *employee)
-{
-    const char *first = json_string_value(json_object_get(employee, "preferred_name"));
-    const char *last = json_string_value(json_object_get(employee, "last_name"));
-
-    if (!first)
-        first = json_string_value(json_object_get(employee, "first_name"));
-    if (!first || !last)
-        return first || last ? json_string(first ? first : last) : json_null();
-    return json_sprintf("%s %s", first, last);
-}
-
 /* Department and division into groups, location into work_location. */
 static enum rs_err employee_units(struct prov_sync *sync, const struct prov_sink *sink,
                                   const json_t *row, json_t *employee)
@@ -575,7 +542,7 @@ static enum rs_err employee_links(struct prov_sync *sync, const struct prov_sink
     else if (err != RS_OK)
         json_decref(employments);
     if (err == RS_OK && json_is_null(json_object_get(employee, "display_full_name")) &&
-        json_object_set_new(employee, "display_full_name", display_name(employee)) != 0)
+        json_object_set_new(employee, "display_full_name", prov_display_name(employee)) != 0)
         err = RS_ERR_NOMEM;
     return err;
 }
@@ -606,7 +573,7 @@ static enum rs_err deliver_row(struct prov_sync *sync, const struct prov_sink *s
     const json_t *row = json_object_get(item, "fields");
     char idbuf[64];
     const char *id = text_of(json_object_get(row, DS_ID), idbuf, sizeof(idbuf));
-    json_t *employee = json_object(), *employment = json_object(), *remote = NULL;
+    json_t *employee = json_object(), *employment = json_object();
     enum rs_err err = RS_ERR_NOMEM;
 
     if (!employee || !employment)
@@ -622,15 +589,13 @@ static enum rs_err deliver_row(struct prov_sync *sync, const struct prov_sink *s
     if (err != RS_OK)
         goto out;
     err = RS_ERR_NOMEM;
-    remote = remote_data_new(DATASET_PATH, row);
-    if (!remote || json_object_set_new(employment, "employee",
-                                       prov_ref(&sync->account, RS_MODEL_EMPLOYEE, id)) != 0)
+    if (json_object_set_new(employment, "employee",
+                            prov_ref(&sync->account, RS_MODEL_EMPLOYEE, id)) != 0)
         goto out;
-    err = deliver(sink, RS_MODEL_EMPLOYEE, id, employee, remote);
+    err = prov_deliver(sink, RS_MODEL_EMPLOYEE, id, employee, DATASET_PATH, row);
     if (err == RS_OK)
-        err = deliver(sink, RS_MODEL_EMPLOYMENT, id, employment, remote);
+        err = prov_deliver(sink, RS_MODEL_EMPLOYMENT, id, employment, DATASET_PATH, row);
 out:
-    json_decref(remote);
     json_decref(employment);
     json_decref(employee);
     return err;

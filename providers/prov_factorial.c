@@ -195,20 +195,9 @@ static enum rs_err deliver(const struct prov_sync *sync, const struct prov_sink 
                            const json_t *row)
 {
     char path[128];
-    json_t *remote = NULL;
-    struct rs_record record = {.remote_id = remote_id, .fields = fields};
-    enum rs_err err;
 
-    if (row) {
-        snprintf(path, sizeof(path), API_PREFIX "%s", resources[state_phase(sync)]);
-        remote = json_pack("[{s:s, s:O}]", "path", path, "data", row);
-        if (!remote)
-            return RS_ERR_NOMEM;
-    }
-    record.remote_data = remote;
-    err = sink->record(sink->arg, kind, &record);
-    json_decref(remote);
-    return err;
+    snprintf(path, sizeof(path), API_PREFIX "%s", resources[state_phase(sync)]);
+    return prov_deliver(sink, kind, remote_id, fields, path, row);
 }
 
 /* Applies map to row into a new object *out; RS_ERR_INVALID (after skipping) on a bad shape. */
@@ -436,19 +425,6 @@ static enum rs_err link_teams(const struct prov_sync *sync, json_t *employee, co
                : RS_ERR_NOMEM;
 }
 
-/* "Preferred-or-first Last" when Factorial gives no full_name. */
-static json_t *display_name(const json_t *employee)
-{
-    const char *first = json_string_value(json_object_get(employee, "preferred_name"));
-    const char *last = json_string_value(json_object_get(employee, "last_name"));
-
-    if (!first)
-        first = json_string_value(json_object_get(employee, "first_name"));
-    if (!first || !last)
-        return first || last ? json_string(first ? first : last) : json_null();
-    return json_sprintf("%s %s", first, last);
-}
-
 /* What the mapping table cannot say: status, company, teams, employment, name fallbacks. */
 static enum rs_err employee_links(struct prov_sync *sync, const struct prov_sink *sink,
                                   const json_t *row, const char *id, json_t *employee,
@@ -478,7 +454,7 @@ static enum rs_err employee_links(struct prov_sync *sync, const struct prov_sink
         json_object_set_new(employee, "work_email", json_copy((json_t *)login)) != 0)
         return RS_ERR_NOMEM;
     if (json_is_null(json_object_get(employee, "display_full_name")) &&
-        json_object_set_new(employee, "display_full_name", display_name(employee)) != 0)
+        json_object_set_new(employee, "display_full_name", prov_display_name(employee)) != 0)
         return RS_ERR_NOMEM;
     return RS_OK;
 }

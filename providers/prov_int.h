@@ -1,6 +1,7 @@
 /*
- * Declarations shared only inside providers/: the adapters the registry lists, and the
- * table-driven mapping helpers they share (prov_map.c).
+ * Declarations shared only inside providers/: the adapters the registry lists, the
+ * table-driven mapping and record delivery helpers they share (prov_map.c), and the token and
+ * OAuth helpers (prov_request.c, prov_oauth.c).
  */
 #ifndef ROSTER_PROV_INT_H
 #define ROSTER_PROV_INT_H
@@ -63,6 +64,26 @@ json_t *prov_ref(const struct rs_uuid *account, enum rs_model_kind kind, const c
 enum rs_err prov_map_apply(const struct prov_map *map, size_t n, const json_t *src,
                            const struct rs_uuid *account, json_t *dst,
                            const char **bad) RS_MUST_CHECK;
+
+/*
+ * Hands one record to sink, with remote_data [{"path": path, "data": data}] when data is not
+ * NULL (borrowed). RS_ERR_NOMEM, or what sink->record answers.
+ */
+enum rs_err prov_deliver(const struct prov_sink *sink, enum rs_model_kind kind,
+                         const char *remote_id, const json_t *fields, const char *path,
+                         const json_t *data) RS_MUST_CHECK;
+
+/*
+ * display_full_name from a normalized employee's names: "Preferred-or-first Last", either part
+ * alone when the other is missing, null when both are (new reference; NULL when out of memory).
+ */
+json_t *prov_display_name(const json_t *employee);
+
+/*
+ * True when token is a string that can be sent in an Authorization header from
+ * prov_request.secret: non-empty printable ASCII without spaces, short enough to fit.
+ */
+bool prov_request_token_fits(const json_t *token);
 
 /* ---- OAuth helpers shared by the adapters that take OAuth tokens (prov_oauth.c) */
 

@@ -1,6 +1,7 @@
 /*
  * Table-driven field mapping shared by the adapters: dotted paths into a provider record,
- * conversions (text, dates, enums, references) into the normalized model's wire fields.
+ * conversions (text, dates, enums, references) into the normalized model's wire fields, and
+ * handing the records made to the sink.
  */
 #include "providers/prov_int.h"
 
@@ -124,4 +125,35 @@ enum rs_err prov_map_apply(const struct prov_map *map, size_t n, const json_t *s
             return RS_ERR_NOMEM;
     }
     return RS_OK;
+}
+
+enum rs_err prov_deliver(const struct prov_sink *sink, enum rs_model_kind kind,
+                         const char *remote_id, const json_t *fields, const char *path,
+                         const json_t *data)
+{
+    json_t *remote = NULL;
+    struct rs_record record = {.remote_id = remote_id, .fields = fields};
+    enum rs_err err;
+
+    if (data) {
+        remote = json_pack("[{s:s, s:O}]", "path", path, "data", data);
+        if (!remote)
+            return RS_ERR_NOMEM;
+    }
+    record.remote_data = remote;
+    err = sink->record(sink->arg, kind, &record);
+    json_decref(remote);
+    return err;
+}
+
+json_t *prov_display_name(const json_t *employee)
+{
+    const char *first = json_string_value(json_object_get(employee, "preferred_name"));
+    const char *last = json_string_value(json_object_get(employee, "last_name"));
+
+    if (!first)
+        first = json_string_value(json_object_get(employee, "first_name"));
+    if (!first || !last)
+        return first || last ? json_string(first ? first : last) : json_null();
+    return json_sprintf("%s %s", first, last);
 }

@@ -7,28 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 
-/* A token goes into an Authorization header: printable ASCII without spaces, and it must fit. */
-static bool header_safe(const json_t *token)
-{
-    const char *s = json_string_value(token);
-    size_t len = json_string_length(token);
-
-    if (!s || len == 0 || len >= sizeof(((struct prov_request *)0)->secret))
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] <= 0x20 || s[i] >= 0x7f)
-            return false;
-    }
-    return true;
-}
-
 enum rs_err prov_oauth_bearer(const struct prov_sync *sync, const char *provider,
                               struct prov_request *req, struct rs_errbuf *eb)
 {
     const json_t *access = json_object_get(sync->token, "access_token");
     const json_t *expires = json_object_get(sync->token, "expires_at_us");
 
-    if (!header_safe(access))
+    if (!prov_request_token_fits(access))
         return rs_errbuf_set(eb, RS_ERR_AUTH, "%s needs an OAuth access token: relink", provider);
     if (json_is_true(json_object_get(sync->token, "invalid")))
         return rs_errbuf_set(eb, RS_ERR_AUTH, "%s refused the OAuth access token: refresh it",

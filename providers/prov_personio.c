@@ -304,27 +304,12 @@ static enum rs_err personio_next_request(const struct prov_sync *sync, struct pr
 
 /* ---- the answer to POST /v1/auth */
 
-/* A token goes into an Authorization header: printable ASCII without spaces, and it must fit. */
-static bool token_acceptable(const json_t *token)
-{
-    const char *s = json_string_value(token);
-    size_t len = json_string_length(token);
-
-    if (!s || len == 0 || len >= sizeof(((struct prov_request *)0)->secret))
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] <= 0x20 || s[i] >= 0x7f)
-            return false;
-    }
-    return true;
-}
-
 static enum rs_err parse_auth(struct prov_sync *sync, const json_t *data, struct rs_errbuf *eb)
 {
     const json_t *token = json_object_get(data, "token");
     json_t *fresh;
 
-    if (!token_acceptable(token))
+    if (!prov_request_token_fits(token))
         return rs_errbuf_set(eb, RS_ERR_UPSTREAM, "Personio /v1/auth answered without a token");
     fresh = json_pack("{s:O, s:I}", "access_token", token, "expires_at_us",
                       (json_int_t)(sync->now_us + TOKEN_TTL_US));
@@ -503,25 +488,6 @@ static json_t *unit_fields(const struct unit_kind *u, const json_t *name)
     }
 }
 
-/* Hands one record to the sink, with remote_data [{path, data}] when data is given. */
-static enum rs_err emit(const struct prov_sink *sink, enum rs_model_kind kind,
-                        const char *remote_id, const json_t *record_fields, const json_t *data)
-{
-    json_t *remote = NULL;
-    struct rs_record record = {.remote_id = remote_id, .fields = record_fields};
-    enum rs_err err;
-
-    if (data) {
-        remote = json_pack("[{s:s, s:O}]", "path", EMPLOYEES_PATH, "data", data);
-        if (!remote)
-            return RS_ERR_NOMEM;
-    }
-    record.remote_data = remote;
-    err = sink->record(sink->arg, kind, &record);
-    json_decref(remote);
-    return err;
-}
-
 static enum rs_err emit_unit(void *arg, const struct unit_kind *u, const char *remote_id,
                              const json_t *name, const json_t *value)
 {
@@ -536,7 +502,7 @@ static enum rs_err emit_unit(void *arg, const struct unit_kind *u, const char *r
     unit = unit_fields(u, name);
     if (!unit)
         return RS_ERR_NOMEM;
-    err = emit(b->sink, u->kind, remote_id, unit, value);
+    err = prov_deliver(b->sink, u->kind, remote_id, unit, EMPLOYEES_PATH, value);
     json_decref(unit);
     return err;
 }
@@ -554,19 +520,9 @@ static enum rs_err emit_default_company(struct prov_sync *sync, const struct pro
     company = json_pack("{s:n, s:n, s:n}", "legal_name", "display_name", "eins");
     if (!company)
         return RS_ERR_NOMEM;
-    err = emit(sink, RS_MODEL_COMPANY, COMPANY_ID, company, NULL);
+    err = prov_deliver(sink, RS_MODEL_COMPANY, COMPANY_ID, company, NULL, NULL);
     json_decref(company);
     return err;
-}
-
-/* "A B" from two strings either of which may be NULL; null when both are. */
-static json_t *joined(const char *a, const char *b)
-{
-    if (a && b)
-        return json_sprintf("%s %s", a, b);
-    if (a || b)
-        return json_string(a ? a : b);
-    return json_null();
 }
 
 /*
@@ -588,10 +544,7 @@ static enum rs_err set_names(json_t *employee)
             json_object_set_new(employee, "preferred_name", json_stringn(preferred, keep)) != 0)
             return RS_ERR_NOMEM;
     }
-    preferred = json_string_value(json_object_get(employee, "preferred_name"));
-    if (!preferred)
-        preferred = json_string_value(json_object_get(employee, "first_name"));
-    return json_object_set_new(employee, "display_full_name", joined(preferred, last)) == 0
+    return json_object_set_new(employee, "display_full_name", prov_display_name(employee)) == 0
                ? RS_OK
                : RS_ERR_NOMEM;
 }
@@ -705,9 +658,9 @@ static enum rs_err map_employee(struct prov_sync *sync, const json_t *row,
     if (err == RS_OK && !b.has_company)
         err = emit_default_company(sync, sink);
     if (err == RS_OK)
-        err = emit(sink, RS_MODEL_EMPLOYEE, id, b.employee, row);
+        err = prov_deliver(sink, RS_MODEL_EMPLOYEE, id, b.employee, EMPLOYEES_PATH, row);
     if (err == RS_OK)
-        err = emit(sink, RS_MODEL_EMPLOYMENT, id, employment, NULL);
+        err = prov_deliver(sink, RS_MODEL_EMPLOYMENT, id, employment, NULL, NULL);
 out:
     json_decref(employment);
     json_decref(b.employee);

@@ -1,6 +1,8 @@
 /* Helpers every adapter uses to build requests: documented URLs with the base_url override. */
 #include "roster/prov.h"
 
+#include "providers/prov_int.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,4 +59,18 @@ enum rs_err prov_request_escape(const char *s, char *out, size_t outlen)
         return RS_ERR_TOOBIG;
     out[o] = '\0';
     return RS_OK;
+}
+
+bool prov_request_token_fits(const json_t *token)
+{
+    const char *s = json_string_value(token);
+    size_t len = json_string_length(token);
+
+    if (!s || len == 0 || len >= sizeof(((struct prov_request *)0)->secret))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] <= 0x20 || s[i] >= 0x7f)
+            return false;
+    }
+    return true;
 }
