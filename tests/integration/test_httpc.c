@@ -26,6 +26,7 @@
 
 #include "roster/rs_log.h"
 #include "roster/rs_time.h"
+#include "rt_stub.h"
 
 #define SEC       INT64_C(1000000)
 #define MAX_STEPS 8
@@ -80,22 +81,6 @@ static void sleep_ms(int ms)
         continue;
 }
 
-/* True once buf holds a whole request (headers and a Content-Length body); *total its size. */
-static bool request_complete(const char *buf, size_t len, size_t *total)
-{
-    const char *end = memmem(buf, len, "\r\n\r\n", 4);
-    const char *cl;
-    size_t body = 0;
-
-    if (!end)
-        return false;
-    cl = strcasestr(buf, "\r\nContent-Length:");
-    if (cl && cl < end)
-        body = strtoul(cl + strlen("\r\nContent-Length:"), NULL, 10);
-    *total = (size_t)(end - buf) + 4 + body;
-    return len >= *total;
-}
-
 static void serve_request(struct server *srv, int *conn, const char *buf, size_t total)
 {
     static const struct step unscripted = {STATUS(599, "Unscripted"), 0, true};
@@ -140,7 +125,7 @@ static bool serve_readable(struct server *srv, int *conn, char *buf, size_t *len
         return false;
     *len += (size_t)n;
     buf[*len] = '\0';
-    while (*conn >= 0 && request_complete(buf, *len, &total)) {
+    while (*conn >= 0 && rt_stub_request_complete(buf, *len, &total)) {
         serve_request(srv, conn, buf, total);
         memmove(buf, buf + total, *len - total);
         *len -= total;

@@ -34,8 +34,7 @@ struct rt_stub {
     char url[64];
 };
 
-/* True once buf holds the headers and the whole Content-Length body; *total its size. */
-static bool complete(const char *buf, size_t len, size_t *total)
+bool rt_stub_request_complete(const char *buf, size_t len, size_t *total)
 {
     const char *end = memmem(buf, len, "\r\n\r\n", 4);
     const char *cl;
@@ -54,7 +53,7 @@ static bool complete(const char *buf, size_t len, size_t *total)
 static bool read_request(int conn, char *buf, size_t *len, size_t *total)
 {
     *len = 0;
-    while (!complete(buf, *len, total)) {
+    while (!rt_stub_request_complete(buf, *len, total)) {
         struct pollfd pfd = {conn, POLLIN, 0};
         ssize_t n;
 

@@ -7,6 +7,7 @@
 #ifndef ROSTER_RT_STUB_H
 #define ROSTER_RT_STUB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define RT_STUB_KEEP     16
@@ -43,6 +44,13 @@ const char *rt_stub_url(const struct rt_stub *stub);
 int rt_stub_count(struct rt_stub *stub);
 /* A copy of request number i (0-based, among the first RT_STUB_KEEP); 0, or -1 if none. */
 int rt_stub_request(struct rt_stub *stub, int i, struct rt_stub_request *out);
+/*
+ * True once the len bytes of buf (NUL-terminated) hold a whole HTTP/1.1 request: the header
+ * block and the Content-Length body; *total receives the request's size then. For servers of
+ * tests that read requests themselves.
+ */
+bool rt_stub_request_complete(const char *buf, size_t len, size_t *total);
+
 /* Forgets the count and the kept requests. */
 void rt_stub_reset(struct rt_stub *stub);
 
