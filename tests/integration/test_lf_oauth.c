@@ -98,22 +98,8 @@ static void token_endpoint(void *arg, const struct rt_stub_request *req,
 
 /* ---- a test-only adapter: its token endpoint is base_url + /oauth/token */
 
-static enum rs_err test_endpoint(const json_t *fields, const char *base_url,
-                                 enum prov_oauth_endpoint which, char *out, size_t outlen,
-                                 struct rs_errbuf *eb)
-{
-    int n;
-
-    (void)fields;
-    if (!base_url)
-        return rs_errbuf_set(eb, RS_ERR_INVALID, "no base_url");
-    n = snprintf(out, outlen, "%s/oauth/%s", base_url,
-                 which == PROV_OAUTH_TOKEN ? "token" : "authorize");
-    return n < 0 || (size_t)n >= outlen ? RS_ERR_TOOBIG : RS_OK;
-}
-
 static const struct prov_field api_fields[] = {{"api_key", "API key", "", NULL, true}};
-static const struct prov_oauth test_oauth = {NULL, 0, "read", true, test_endpoint, NULL};
+static const struct prov_oauth test_oauth = {NULL, 0, "read", true, rt_stub_oauth_endpoint, NULL};
 static const struct prov_ops test_ops = {
     .slug = "testhr", .name = "TestHR", .fields = api_fields, .nfields = 1, .oauth = &test_oauth};
 
@@ -121,12 +107,7 @@ static const struct prov_ops test_ops = {
 
 static PGresult *run(const char *sql, int n, const char *const *params)
 {
-    enum rs_err err = RS_ERR_INTERNAL;
-    PGresult *res = rs_db_exec(fx.db, sql, n, params, false, false, &err);
-
-    if (!res)
-        fail_msg("%s: %s", sql, rs_err_name(err));
-    return res;
+    return rt_pg_exec(fx.db, sql, n, params);
 }
 
 /* Row 0 column c of sql (one parameter) into static storage; "(null)" for NULL. */

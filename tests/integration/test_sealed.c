@@ -57,19 +57,9 @@ static struct rs_vault *vault(const char *key, const char *retired)
     return v;
 }
 
-static PGresult *run_on(struct rs_db *db, const char *sql, int n, const char *const *params)
-{
-    enum rs_err err = RS_ERR_INTERNAL;
-    PGresult *res = rs_db_exec(db, sql, n, params, false, false, &err);
-
-    if (!res)
-        fail_msg("%s: %s", sql, rs_err_name(err));
-    return res;
-}
-
 static long count(const char *sql)
 {
-    PGresult *res = run_on(fx.db, sql, 0, NULL);
+    PGresult *res = rt_pg_exec(fx.db, sql, 0, NULL);
     long n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
 
     PQclear(res);
@@ -99,7 +89,8 @@ static void add_account(struct rs_db *db, const struct rs_vault *v, const char *
     snprintf(origin, sizeof(origin), "origin-%s", id);
     params[2] = sealed(v, RS_SEALED_CREDENTIALS, id, NULL, secret);
     params[3] = token ? sealed(v, RS_SEALED_ACCESS_TOKEN, id, NULL, token) : NULL;
-    PQclear(run_on(db,
+    PQclear(
+        rt_pg_exec(db,
                    "INSERT INTO linked_accounts (id, organization_id, integration, "
                    "end_user_origin_id, end_user_organization_name, end_user_email_address, "
                    "status, credentials, access_token) VALUES ($1::uuid, '" ORG_ID "', "
@@ -122,7 +113,7 @@ static const char *opened(const struct rs_vault *v, enum rs_sealed_kind kind, co
 
     snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE %s = $1::uuid", col->column, col->table,
              col->key1);
-    res = run_on(fx.db, sql, 1, params);
+    res = rt_pg_exec(fx.db, sql, 1, params);
     assert_int_equal(PQntuples(res), 1);
     if (rs_sealed_open(v, kind, key1, col->key2 ? "testhr" : NULL, PQgetvalue(res, 0, 0), &plain,
                        &len, &eb) != RS_OK)
@@ -148,30 +139,30 @@ static int setup(void **state)
     fx.b = vault(KEY_B, NULL);
     fx.c = vault(KEY_C, NULL);
     fx.rotating = vault(KEY_B, KEY_A);
-    PQclear(
-        run_on(fx.db, "INSERT INTO organizations (id, name) VALUES ('" ORG_ID "', 'O')", 0, NULL));
+    PQclear(rt_pg_exec(fx.db, "INSERT INTO organizations (id, name) VALUES ('" ORG_ID "', 'O')", 0,
+                       NULL));
     add_account(fx.db, fx.a, ACCT_1, "{\"api_key\":\"one\"}", "{\"access_token\":\"t1\"}");
     add_account(fx.db, fx.a, ACCT_2, "{\"api_key\":\"two\"}", NULL);
     add_account(fx.db, fx.a, ACCT_3, "{\"api_key\":\"three\"}", "{\"access_token\":\"t3\"}");
     params[0] = sealed(fx.a, RS_SEALED_OAUTH_CLIENT_SECRET, ORG_ID, "testhr", "client-secret");
-    PQclear(run_on(fx.db,
-                   "INSERT INTO oauth_clients (organization_id, integration, client_id, "
-                   "client_secret) VALUES ('" ORG_ID "', 'testhr', 'cid', $1::bytea)",
-                   1, params));
+    PQclear(rt_pg_exec(fx.db,
+                       "INSERT INTO oauth_clients (organization_id, integration, client_id, "
+                       "client_secret) VALUES ('" ORG_ID "', 'testhr', 'cid', $1::bytea)",
+                       1, params));
     /* an OAuth authorization in flight, of a link session */
-    PQclear(run_on(fx.db,
-                   "INSERT INTO link_sessions (id, organization_id, token_hash, "
-                   "end_user_origin_id, end_user_organization_name, end_user_email_address, "
-                   "expiry_mins, expires_at) VALUES ('" SESSION_ID "', '" ORG_ID "', '\\x01', "
-                   "'o', 'Acme', 'hr@acme.example', 60, now() + interval '1 hour')",
-                   0, NULL));
+    PQclear(rt_pg_exec(fx.db,
+                       "INSERT INTO link_sessions (id, organization_id, token_hash, "
+                       "end_user_origin_id, end_user_organization_name, end_user_email_address, "
+                       "expiry_mins, expires_at) VALUES ('" SESSION_ID "', '" ORG_ID "', '\\x01', "
+                       "'o', 'Acme', 'hr@acme.example', 60, now() + interval '1 hour')",
+                       0, NULL));
     params[0] = sealed(fx.a, RS_SEALED_LINK_OAUTH_STATE, STATE_ID, NULL, "{\"code_verifier\":1}");
-    PQclear(run_on(fx.db,
-                   "INSERT INTO link_oauth_states (id, state_hash, link_session_id, integration, "
-                   "redirect_uri, secrets, expires_at) VALUES ('" STATE_ID
-                   "', '\\x02', '" SESSION_ID
-                   "', 'testhr', 'http://x/cb', $1::bytea, now() + interval '10 minutes')",
-                   1, params));
+    PQclear(rt_pg_exec(
+        fx.db,
+        "INSERT INTO link_oauth_states (id, state_hash, link_session_id, integration, "
+        "redirect_uri, secrets, expires_at) VALUES ('" STATE_ID "', '\\x02', '" SESSION_ID
+        "', 'testhr', 'http://x/cb', $1::bytea, now() + interval '10 minutes')",
+        1, params));
     return 0;
 }
 
@@ -313,12 +304,13 @@ static void race_writer(const struct rs_vault *writer, const char *value, bool b
 
     assert_int_equal(rs_db_open(fx.conninfo, 5, false, &db, &eb), RS_OK);
     assert_int_equal(rs_db_command(db, "BEGIN"), RS_OK);
-    PQclear(run_on(db, "SELECT 1 FROM linked_accounts WHERE id = $1::uuid FOR UPDATE", 1, params));
+    PQclear(
+        rt_pg_exec(db, "SELECT 1 FROM linked_accounts WHERE id = $1::uuid FOR UPDATE", 1, params));
     assert_int_equal(pthread_create(&thread, NULL, rotate_thread, run), 0);
     wait_for_lock_wait();
     params[1] = sealed(writer, RS_SEALED_CREDENTIALS, ACCT_3, NULL, value);
-    PQclear(run_on(db, "UPDATE linked_accounts SET credentials = $2::bytea WHERE id = $1::uuid", 2,
-                   params));
+    PQclear(rt_pg_exec(db, "UPDATE linked_accounts SET credentials = $2::bytea WHERE id = $1::uuid",
+                       2, params));
     if (behind)
         add_account(fx.db, fx.a, ACCT_0, "{\"api_key\":\"late\"}", NULL);
     assert_int_equal(rs_db_command(db, "COMMIT"), RS_OK);

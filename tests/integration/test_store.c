@@ -40,12 +40,7 @@ static PGresult *run(const char *sql, const char *p1, const char *p2)
 {
     const char *params[2] = {p1, p2};
     int n = p2 ? 2 : p1 ? 1 : 0;
-    enum rs_err err = RS_ERR_INTERNAL;
-    PGresult *res = rs_db_exec(fx.db, sql, n, params, false, false, &err);
-
-    if (!res)
-        fail_msg("%s: %s", sql, rs_err_name(err));
-    return res;
+    return rt_pg_exec(fx.db, sql, n, params);
 }
 
 /* Row 0, column 0 of sql as text ("(null)" for NULL), in static storage. */

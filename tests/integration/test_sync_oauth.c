@@ -88,20 +88,6 @@ static void provider(void *arg, const struct rt_stub_request *req, struct rt_stu
 
 /* ---- a test-only adapter: one GET of /records with the OAuth bearer, one Company */
 
-static enum rs_err test_endpoint(const json_t *fields, const char *base_url,
-                                 enum prov_oauth_endpoint which, char *out, size_t outlen,
-                                 struct rs_errbuf *eb)
-{
-    int n;
-
-    (void)fields;
-    if (!base_url)
-        return rs_errbuf_set(eb, RS_ERR_INVALID, "no base_url");
-    n = snprintf(out, outlen, "%s/oauth/%s", base_url,
-                 which == PROV_OAUTH_TOKEN ? "token" : "authorize");
-    return n < 0 || (size_t)n >= outlen ? RS_ERR_TOOBIG : RS_OK;
-}
-
 static enum rs_err next_request(const struct prov_sync *sync, struct prov_request *req, bool *done,
                                 struct rs_errbuf *eb)
 {
@@ -139,7 +125,7 @@ static enum rs_err parse_response(struct prov_sync *sync, const struct prov_resp
 }
 
 static const struct prov_field api_fields[] = {{"api_key", "API key", "", NULL, true}};
-static const struct prov_oauth test_oauth = {NULL, 0, "read", false, test_endpoint, NULL};
+static const struct prov_oauth test_oauth = {NULL, 0, "read", false, rt_stub_oauth_endpoint, NULL};
 static const struct prov_ops test_ops = {
     .slug = "testhr",
     .name = "TestHR",
@@ -159,12 +145,7 @@ static const struct prov_ops *find_adapter(const char *slug)
 
 static PGresult *run(const char *sql, int n, const char *const *params)
 {
-    enum rs_err err = RS_ERR_INTERNAL;
-    PGresult *res = rs_db_exec(fx.db, sql, n, params, false, false, &err);
-
-    if (!res)
-        fail_msg("%s: %s", sql, rs_err_name(err));
-    return res;
+    return rt_pg_exec(fx.db, sql, n, params);
 }
 
 static const char *account_column(const char *column)

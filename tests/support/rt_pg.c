@@ -5,8 +5,12 @@
 #include "rt_pg.h"
 
 #include <glob.h>
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cmocka.h>
 #include <libpq-fe.h>
 
 #include "roster/rs_db.h"
@@ -219,4 +224,14 @@ enum rs_err rt_pg_dump(const char *conninfo, char **out)
         *out = NULL;
     }
     return err;
+}
+
+PGresult *rt_pg_exec(struct rs_db *db, const char *sql, int n, const char *const *params)
+{
+    enum rs_err err = RS_ERR_INTERNAL;
+    PGresult *res = rs_db_exec(db, sql, n, params, false, false, &err);
+
+    if (!res)
+        fail_msg("%s: %s", sql, rs_err_name(err));
+    return res;
 }

@@ -7,6 +7,9 @@
 
 #include <stddef.h>
 
+#include <libpq-fe.h>
+
+#include "roster/rs_db.h"
 #include "roster/rs_err.h"
 
 /* The fixture cluster's conninfo ($ROSTER_TEST_PG), or NULL when it is not set. */
@@ -27,6 +30,12 @@ void rt_pg_drop_db(const char *name);
 /* rt_pg_create_db, then rs_migrate_run on it. The database is dropped again on failure. */
 enum rs_err rt_pg_migrated_db(char *name_out, size_t name_len, char *conninfo_out,
                               size_t conninfo_len) RS_MUST_CHECK;
+
+/*
+ * Runs sql with n text parameters on db (text results, not cached); fails the running cmocka
+ * test, naming the statement and the error, when it fails. The caller PQclear()s the result.
+ */
+PGresult *rt_pg_exec(struct rs_db *db, const char *sql, int n, const char *const *params);
 
 /*
  * The whole of a database as `pg_dump` prints it (schema and data, plain SQL), in *out

@@ -228,3 +228,17 @@ void rt_stub_reset(struct rt_stub *stub)
     memset(stub->kept, 0, sizeof(stub->kept));
     pthread_mutex_unlock(&stub->mu);
 }
+
+enum rs_err rt_stub_oauth_endpoint(const json_t *fields, const char *base_url,
+                                   enum prov_oauth_endpoint which, char *out, size_t outlen,
+                                   struct rs_errbuf *eb)
+{
+    int n;
+
+    (void)fields;
+    if (!base_url)
+        return rs_errbuf_set(eb, RS_ERR_INVALID, "no base_url");
+    n = snprintf(out, outlen, "%s/oauth/%s", base_url,
+                 which == PROV_OAUTH_TOKEN ? "token" : "authorize");
+    return n < 0 || (size_t)n >= outlen ? RS_ERR_TOOBIG : RS_OK;
+}

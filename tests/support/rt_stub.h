@@ -10,6 +10,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
+#include "roster/prov.h"
+#include "roster/rs_err.h"
+
 #define RT_STUB_KEEP     16
 #define RT_STUB_TEXT_MAX 8192
 
@@ -44,6 +49,15 @@ const char *rt_stub_url(const struct rt_stub *stub);
 int rt_stub_count(struct rt_stub *stub);
 /* A copy of request number i (0-based, among the first RT_STUB_KEEP); 0, or -1 if none. */
 int rt_stub_request(struct rt_stub *stub, int i, struct rt_stub_request *out);
+/*
+ * A struct prov_oauth endpoint for a test-only adapter whose authorization server is a stub:
+ * base_url + "/oauth/token" for the token endpoint, base_url + "/oauth/authorize" otherwise
+ * (fields ignored). RS_ERR_INVALID without a base_url, RS_ERR_TOOBIG when out is too small.
+ */
+enum rs_err rt_stub_oauth_endpoint(const json_t *fields, const char *base_url,
+                                   enum prov_oauth_endpoint which, char *out, size_t outlen,
+                                   struct rs_errbuf *eb);
+
 /*
  * True once the len bytes of buf (NUL-terminated) hold a whole HTTP/1.1 request: the header
  * block and the Content-Length body; *total receives the request's size then. For servers of
