@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "rt_capture.h"
+#include "rt_prov.h"
 
 #include "roster/rs_model.h"
 #include "roster/rs_time.h"
@@ -28,74 +29,36 @@
 
 /* ---- fixture */
 
-struct fixture {
-    const struct prov_ops *ops;
-    json_t *credentials;
-    struct prov_sync sync;
-    struct rt_capture cap;
-    struct prov_sink sink;
-    struct prov_request req;
-    struct rs_errbuf eb;
-};
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
+    int64_t now_us;
+    struct rt_prov *f;
 
-    assert_non_null(f);
-    f->ops = prov_find("factorial");
-    assert_non_null(f->ops);
-    f->credentials = json_object();
-    f->sync.credentials = f->credentials;
-    assert_int_equal(rs_uuid_parse(ACCOUNT, &f->sync.account), RS_OK);
-    f->sync.full = true;
-    assert_int_equal(rs_time_parse(NOW, &f->sync.now_us), RS_OK);
-    f->sync.state = json_object();
+    assert_int_equal(rs_time_parse(NOW, &now_us), RS_OK);
+    f = rt_prov_new("factorial", ACCOUNT, now_us, NULL);
     f->sync.token = json_pack("{s:s, s:s, s:I, s:s}", "access_token", "fac-at-123", "refresh_token",
-                              "fac-rt-456", "expires_at_us",
-                              (json_int_t)(f->sync.now_us + 3600000000), "scope", "read");
-    rt_capture_init(&f->cap);
-    f->sink = rt_capture_sink(&f->cap);
+                              "fac-rt-456", "expires_at_us", (json_int_t)(now_us + 3600000000),
+                              "scope", "read");
     *state = f;
     return 0;
 }
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-
-    prov_request_cleanup(&f->req);
-    json_decref(f->credentials);
-    json_decref(f->sync.state);
-    json_decref(f->sync.token);
-    rt_capture_cleanup(&f->cap);
-    free(f);
+    rt_prov_free(*state);
     return 0;
 }
 
-static enum rs_err next(struct fixture *f, bool *done)
-{
-    prov_request_cleanup(&f->req);
-    return f->ops->next_request(&f->sync, &f->req, done, &f->eb);
-}
-
-static enum rs_err parse(struct fixture *f, const char *body)
-{
-    struct prov_response resp = {200, body, strlen(body)};
-
-    return f->ops->parse_response(&f->sync, &resp, &f->sink, &f->eb);
-}
-
 /* One request (that must be for resource) and its answer. */
-static void step(struct fixture *f, const char *resource, const char *body)
+static void step(struct rt_prov *f, const char *resource, const char *body)
 {
     bool done = true;
 
-    assert_int_equal(next(f, &done), RS_OK);
+    assert_int_equal(rt_prov_next(f, &done), RS_OK);
     assert_false(done);
     if (!strstr(f->req.url, resource))
         fail_msg("asked %s, expected %s", f->req.url, resource);
-    assert_int_equal(parse(f, body), RS_OK);
+    assert_int_equal(rt_prov_feed(f, body), RS_OK);
 }
 
 #define EMPTY                                                                                      \
@@ -104,65 +67,34 @@ static void step(struct fixture *f, const char *resource, const char *body)
 #define LAST_META "\"meta\":{\"has_next_page\":false,\"has_previous_page\":false,\"limit\":100}"
 
 /* Answers the phases before employees with empty pages. */
-static void skip_to_employees(struct fixture *f)
+static void skip_to_employees(struct rt_prov *f)
 {
     step(f, "companies/legal_entities", EMPTY);
     step(f, "locations/locations", EMPTY);
     step(f, "teams/teams", EMPTY);
 }
 
-static void finish(struct fixture *f)
+static void finish(struct rt_prov *f)
 {
     bool done = false;
 
     step(f, "contracts/contract_versions", EMPTY);
-    assert_int_equal(next(f, &done), RS_OK);
+    assert_int_equal(rt_prov_next(f, &done), RS_OK);
     assert_true(done);
 }
 
-static const char *uuid_of(enum rs_model_kind kind, const char *remote_id, char *out)
-{
-    struct rs_uuid account, id;
-
-    assert_int_equal(rs_uuid_parse(ACCOUNT, &account), RS_OK);
-    assert_int_equal(rs_model_id(&account, kind, remote_id, &id), RS_OK);
-    return rs_uuid_format(&id, out);
-}
-
-static void assert_field(const json_t *rec, const char *field, const char *want)
-{
-    const json_t *value = json_object_get(rec, field);
-
-    if (!want) {
-        if (value && !json_is_null(value))
-            fail_msg("%s: want null, got %s", field, json_string_value(value));
-        return;
-    }
-    if (!json_is_string(value) || strcmp(json_string_value(value), want) != 0)
-        fail_msg("%s: want %s, got %s", field, want,
-                 json_is_string(value) ? json_string_value(value) : "(not a string)");
-}
-
-static void assert_ref(const json_t *rec, const char *field, enum rs_model_kind kind,
-                       const char *remote_id)
-{
-    char uuid[RS_UUID_STR_LEN];
-
-    assert_field(rec, field, uuid_of(kind, remote_id, uuid));
-}
-
 /* The first element of an array field is the UUID of (kind, remote_id). */
-static void assert_first_ref(const json_t *rec, const char *field, enum rs_model_kind kind,
-                             const char *remote_id)
+static void assert_first_ref(const struct rt_prov *f, const json_t *rec, const char *field,
+                             enum rs_model_kind kind, const char *remote_id)
 {
     char uuid[RS_UUID_STR_LEN];
     const json_t *first = json_array_get(json_object_get(rec, field), 0);
 
     assert_true(json_is_string(first));
-    assert_string_equal(json_string_value(first), uuid_of(kind, remote_id, uuid));
+    assert_string_equal(json_string_value(first), rt_prov_uuid(f, kind, remote_id, uuid));
 }
 
-static const char *remote_path(const struct fixture *f, enum rs_model_kind kind, const char *id)
+static const char *remote_path(const struct rt_prov *f, enum rs_model_kind kind, const char *id)
 {
     const json_t *remote = json_object_get(rt_capture_record(&f->cap, kind, id), "remote_data");
 
@@ -173,7 +105,7 @@ static const char *remote_path(const struct fixture *f, enum rs_model_kind kind,
 
 static void test_declaration(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
     const struct prov_oauth *o = f->ops->oauth;
     char url[256];
     json_t *extra = json_pack("{s:s}", "subdomain", "x");
@@ -207,10 +139,10 @@ static void test_declaration(void **state)
 
 static void test_requests_and_token(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
     bool done = true;
 
-    assert_int_equal(next(f, &done), RS_OK);
+    assert_int_equal(rt_prov_next(f, &done), RS_OK);
     assert_false(done);
     assert_string_equal(f->req.method, "GET");
     assert_string_equal(f->req.url, API "companies/legal_entities?limit=100");
@@ -218,26 +150,26 @@ static void test_requests_and_token(void **state)
     assert_string_equal(f->req.secret, "fac-at-123");
     assert_null(f->req.body);
     f->sync.base_url = "http://127.0.0.1:8090/factorial";
-    assert_int_equal(next(f, &done), RS_OK);
+    assert_int_equal(rt_prov_next(f, &done), RS_OK);
     assert_string_equal(
         f->req.url,
         "http://127.0.0.1:8090/factorial/api/2026-07-01/resources/companies/legal_entities"
         "?limit=100");
     /* adapters never refresh: a token that cannot be sent is an auth error */
     json_object_set_new(f->sync.token, "expires_at_us", json_integer(f->sync.now_us));
-    assert_int_equal(next(f, &done), RS_ERR_AUTH);
+    assert_int_equal(rt_prov_next(f, &done), RS_ERR_AUTH);
     assert_non_null(strstr(f->eb.msg, "expired"));
     assert_null(strstr(f->eb.msg, "fac-at-123"));
     json_object_del(f->sync.token, "expires_at_us"); /* unknown expiry: sent */
-    assert_int_equal(next(f, &done), RS_OK);
+    assert_int_equal(rt_prov_next(f, &done), RS_OK);
     json_object_set_new(f->sync.token, "invalid", json_true());
-    assert_int_equal(next(f, &done), RS_ERR_AUTH);
+    assert_int_equal(rt_prov_next(f, &done), RS_ERR_AUTH);
     json_object_del(f->sync.token, "invalid");
     json_object_set_new(f->sync.token, "access_token", json_string("has space"));
-    assert_int_equal(next(f, &done), RS_ERR_AUTH);
+    assert_int_equal(rt_prov_next(f, &done), RS_ERR_AUTH);
     json_decref(f->sync.token);
     f->sync.token = NULL;
-    assert_int_equal(next(f, &done), RS_ERR_AUTH);
+    assert_int_equal(rt_prov_next(f, &done), RS_ERR_AUTH);
 }
 
 static const char entities[] =
@@ -286,7 +218,7 @@ static const char contracts[] =
     "\"2013-01-05\",\"job_title\":\"Chair\"}"
     "]," LAST_META "}";
 
-static void run_full_sync(struct fixture *f)
+static void run_full_sync(struct rt_prov *f)
 {
     step(f, "companies/legal_entities?limit=100", entities);
     step(f, "locations/locations?limit=100", locations1);
@@ -300,70 +232,70 @@ static void run_full_sync(struct fixture *f)
 
 static void test_full_sync_records(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
     const json_t *rec;
 
     run_full_sync(f);
     assert_int_equal(rt_capture_count_skipped(&f->cap, RT_CAPTURE_ANY), 0);
     rec = rt_capture_find(&f->cap, RS_MODEL_COMPANY, "901");
-    assert_field(rec, "legal_name", "Sandbox GmbH");
+    rt_prov_expect_str(rec, "legal_name", "Sandbox GmbH");
     assert_string_equal(json_string_value(json_array_get(json_object_get(rec, "eins"), 0)),
                         "DE123");
     /* and "company", for the employee who names no legal entity */
     assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_COMPANY), 2);
     rec = rt_capture_find(&f->cap, RS_MODEL_LOCATION, "131001");
-    assert_field(rec, "name", "München");
-    assert_field(rec, "country", "DE");
-    assert_field(rec, "location_type", "WORK");
-    assert_field(rt_capture_find(&f->cap, RS_MODEL_LOCATION, "131002"), "country", "CH");
-    assert_field(rt_capture_find(&f->cap, RS_MODEL_TEAM, "59001"), "name", "Platform");
+    rt_prov_expect_str(rec, "name", "München");
+    rt_prov_expect_str(rec, "country", "DE");
+    rt_prov_expect_str(rec, "location_type", "WORK");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_LOCATION, "131002"), "country", "CH");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_TEAM, "59001"), "name", "Platform");
     rec = rt_capture_find(&f->cap, RS_MODEL_GROUP, "team:59002");
-    assert_field(rec, "type", "TEAM");
+    rt_prov_expect_str(rec, "type", "TEAM");
     assert_true(json_is_true(json_object_get(rec, "is_commonly_used_as_team")));
     assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_EMPLOYEE), 3);
 
     rec = rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "4000001");
-    assert_field(rec, "employee_number", "SBX-00000");
-    assert_field(rec, "display_full_name", "Elena Lefèvre");
-    assert_field(rec, "work_email", "elena@sandbox.example");
-    assert_field(rec, "personal_email", "e@mail.example");
-    assert_field(rec, "mobile_phone_number", "+49 151 1");
-    assert_field(rec, "gender", "FEMALE");
-    assert_field(rec, "date_of_birth", "1990-02-03T00:00:00Z");
-    assert_field(rec, "hire_date", "2013-01-05T00:00:00Z");
-    assert_field(rec, "start_date", "2013-01-05T00:00:00Z");
-    assert_field(rec, "employment_status", "ACTIVE");
-    assert_field(rec, "manager", NULL);
-    assert_field(rec, "team", NULL);
+    rt_prov_expect_str(rec, "employee_number", "SBX-00000");
+    rt_prov_expect_str(rec, "display_full_name", "Elena Lefèvre");
+    rt_prov_expect_str(rec, "work_email", "elena@sandbox.example");
+    rt_prov_expect_str(rec, "personal_email", "e@mail.example");
+    rt_prov_expect_str(rec, "mobile_phone_number", "+49 151 1");
+    rt_prov_expect_str(rec, "gender", "FEMALE");
+    rt_prov_expect_str(rec, "date_of_birth", "1990-02-03T00:00:00Z");
+    rt_prov_expect_str(rec, "hire_date", "2013-01-05T00:00:00Z");
+    rt_prov_expect_str(rec, "start_date", "2013-01-05T00:00:00Z");
+    rt_prov_expect_str(rec, "employment_status", "ACTIVE");
+    rt_prov_expect_str(rec, "manager", NULL);
+    rt_prov_expect_str(rec, "team", NULL);
     assert_int_equal(json_array_size(json_object_get(rec, "groups")), 0);
-    assert_ref(rec, "company", RS_MODEL_COMPANY, "901");
-    assert_ref(rec, "work_location", RS_MODEL_LOCATION, "131001");
-    assert_first_ref(rec, "employments", RS_MODEL_EMPLOYMENT, "4000001");
+    rt_prov_expect_ref(f, rec, "company", RS_MODEL_COMPANY, "901");
+    rt_prov_expect_ref(f, rec, "work_location", RS_MODEL_LOCATION, "131001");
+    assert_first_ref(f, rec, "employments", RS_MODEL_EMPLOYMENT, "4000001");
     assert_string_equal(remote_path(f, RS_MODEL_EMPLOYEE, "4000001"),
                         "/api/2026-07-01/resources/employees/employees");
     assert_string_equal(remote_path(f, RS_MODEL_LOCATION, "131002"),
                         "/api/2026-07-01/resources/locations/locations");
 
     rec = rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "4000002");
-    assert_field(rec, "first_name", "美咲");
-    assert_field(rec, "display_full_name", "美咲 O'Brien");
-    assert_field(rec, "work_email", "misaki@sandbox.example"); /* login_email stands in */
-    assert_field(rec, "employment_status", "INACTIVE");
-    assert_field(rec, "termination_date", "2026-03-31T00:00:00Z");
-    assert_ref(rec, "manager", RS_MODEL_EMPLOYEE, "4000001");
-    assert_ref(rec, "team", RS_MODEL_TEAM, "59001");
-    assert_first_ref(rec, "groups", RS_MODEL_GROUP, "team:59001");
+    rt_prov_expect_str(rec, "first_name", "美咲");
+    rt_prov_expect_str(rec, "display_full_name", "美咲 O'Brien");
+    rt_prov_expect_str(rec, "work_email", "misaki@sandbox.example"); /* login_email stands in */
+    rt_prov_expect_str(rec, "employment_status", "INACTIVE");
+    rt_prov_expect_str(rec, "termination_date", "2026-03-31T00:00:00Z");
+    rt_prov_expect_ref(f, rec, "manager", RS_MODEL_EMPLOYEE, "4000001");
+    rt_prov_expect_ref(f, rec, "team", RS_MODEL_TEAM, "59001");
+    assert_first_ref(f, rec, "groups", RS_MODEL_GROUP, "team:59001");
 
     rec = rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "4000003");
-    assert_field(rec, "employment_status", "PENDING"); /* starts 2026-06-01 */
-    assert_field(rec, "gender", NULL);                 /* unknown enum */
+    rt_prov_expect_str(rec, "employment_status", "PENDING"); /* starts 2026-06-01 */
+    rt_prov_expect_str(rec, "gender", NULL);                 /* unknown enum */
     assert_int_equal(json_array_size(json_object_get(rec, "groups")), 2);
-    assert_ref(rec, "company", RS_MODEL_COMPANY, "company"); /* no legal entity named */
+    rt_prov_expect_ref(f, rec, "company", RS_MODEL_COMPANY, "company"); /* no legal entity named */
 }
 
 static void test_contracts(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
     const json_t *rec;
 
     skip_to_employees(f);
@@ -371,21 +303,21 @@ static void test_contracts(void **state)
     step(f, "contracts/contract_versions", contracts);
     assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_EMPLOYMENT), 3); /* the 2027 change waits */
     rec = rt_capture_find(&f->cap, RS_MODEL_EMPLOYMENT, "4000001");
-    assert_field(rec, "job_title", "CEO");
-    assert_field(rec, "employment_type", "FULL_TIME");
-    assert_field(rec, "effective_date", "2013-01-05T00:00:00Z");
-    assert_ref(rec, "employee", RS_MODEL_EMPLOYEE, "4000001");
-    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYMENT, "4000002"), "employment_type",
-                 "PART_TIME");
+    rt_prov_expect_str(rec, "job_title", "CEO");
+    rt_prov_expect_str(rec, "employment_type", "FULL_TIME");
+    rt_prov_expect_str(rec, "effective_date", "2013-01-05T00:00:00Z");
+    rt_prov_expect_ref(f, rec, "employee", RS_MODEL_EMPLOYEE, "4000001");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYMENT, "4000002"), "employment_type",
+                       "PART_TIME");
     /* a hire that has not started yet is the current contract */
     rec = rt_capture_find(&f->cap, RS_MODEL_EMPLOYMENT, "4000003");
-    assert_field(rec, "job_title", "Designer");
-    assert_field(rec, "employment_type", NULL);
+    rt_prov_expect_str(rec, "job_title", "Designer");
+    rt_prov_expect_str(rec, "employment_type", NULL);
 }
 
 static void test_status_rules(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
 
     skip_to_employees(f);
     step(f, "employees/employees",
@@ -398,17 +330,23 @@ static void test_status_rules(void **state)
          "{\"id\":5,\"active\":\"false\"},"
          "{\"id\":6}"
          "]," LAST_META "}");
-    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "1"), "employment_status", "ACTIVE");
-    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "2"), "employment_status", "INACTIVE");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "1"), "employment_status",
+                       "ACTIVE");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "2"), "employment_status",
+                       "INACTIVE");
     /* rehired since the termination: active, and the old date is not shown */
-    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "3"), "employment_status", "ACTIVE");
-    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "3"), "termination_date", NULL);
-    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "4"), "employment_status", "INACTIVE");
-    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "5"), "employment_status", "INACTIVE");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "3"), "employment_status",
+                       "ACTIVE");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "3"), "termination_date", NULL);
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "4"), "employment_status",
+                       "INACTIVE");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "5"), "employment_status",
+                       "INACTIVE");
     /* nothing known: every field null, an id and the default company */
-    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "6"), "employment_status", "ACTIVE");
-    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "6"), "first_name", NULL);
-    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "6"), "display_full_name", NULL);
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "6"), "employment_status",
+                       "ACTIVE");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "6"), "first_name", NULL);
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "6"), "display_full_name", NULL);
     assert_non_null(rt_capture_find(&f->cap, RS_MODEL_COMPANY, "company"));
     assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_COMPANY),
                      1); /* once, however many refer to it */
@@ -416,7 +354,7 @@ static void test_status_rules(void **state)
 
 static void test_bad_records_skipped(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
     char *huge = malloc(200001), *body = malloc(300000);
 
     memset(huge, 'x', 200000);
@@ -445,8 +383,8 @@ static void test_bad_records_skipped(void **state)
     assert_int_equal(json_string_length(json_object_get(
                          rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "15"), "first_name")),
                      200000);
-    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "15"), "last_name", "Ångström");
-    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "16"), "date_of_birth", NULL);
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "15"), "last_name", "Ångström");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "16"), "date_of_birth", NULL);
     /* contract versions: no employee, a percentage that is not a number */
     step(f, "contracts/contract_versions",
          "{\"data\":[{\"id\":1,\"job_title\":\"x\"},{\"id\":2,\"employee_id\":15,"
@@ -460,29 +398,29 @@ static void test_bad_records_skipped(void **state)
 
 static void test_unit_edge_cases(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
 
     step(f, "companies/legal_entities",
          "{\"data\":[{\"id\":\"902\",\"legal_name\":{\"x\":1}},{\"id\":903,\"legal_name\":null}]"
          "," LAST_META "}");
     assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_COMPANY), 1);
-    assert_field(rt_capture_find(&f->cap, RS_MODEL_COMPANY, "903"), "legal_name", NULL);
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_COMPANY, "903"), "legal_name", NULL);
     step(f, "locations/locations",
          "{\"data\":[{\"name\":\"no id\"},{\"id\":\"7\",\"country\":\"Deutschland\"}]," LAST_META
          "}");
-    assert_field(rt_capture_find(&f->cap, RS_MODEL_LOCATION, "7"), "country", "Deutschland");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_LOCATION, "7"), "country", "Deutschland");
     step(f, "teams/teams",
          "{\"data\":[{\"id\":1,\"name\":[\"x\"]},{\"id\":2,\"name\":\"\",\"employee_ids\":"
          "[\"e1\",{\"bad\":1},null]}]," LAST_META "}");
     assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_TEAM), 1);
-    assert_field(rt_capture_find(&f->cap, RS_MODEL_TEAM, "2"), "name", NULL);
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_TEAM, "2"), "name", NULL);
     assert_int_equal(rt_capture_count_skipped(&f->cap, RT_CAPTURE_ANY), 3);
 }
 
 /* Employees without team_ids get their team from the teams' employee_ids. */
 static void test_team_membership_fallback(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
 
     step(f, "companies/legal_entities", EMPTY);
     step(f, "locations/locations", EMPTY);
@@ -490,20 +428,20 @@ static void test_team_membership_fallback(void **state)
     step(f, "employees/employees",
          "{\"data\":[{\"id\":4000003},{\"id\":4000004,\"team_ids\":null},{\"id\":4000009},"
          "{\"id\":4000002,\"team_ids\":[]}]," LAST_META "}");
-    assert_ref(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "4000003"), "team", RS_MODEL_TEAM,
-               "59001");
-    assert_ref(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "4000004"), "team", RS_MODEL_TEAM,
-               "59002");
-    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "4000009"), "team", NULL);
+    rt_prov_expect_ref(f, rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "4000003"), "team",
+                       RS_MODEL_TEAM, "59001");
+    rt_prov_expect_ref(f, rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "4000004"), "team",
+                       RS_MODEL_TEAM, "59002");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "4000009"), "team", NULL);
     /* an explicit empty list wins over the membership */
-    assert_field(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "4000002"), "team", NULL);
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "4000002"), "team", NULL);
     finish(f);
     assert_null(json_object_get(f->sync.state, "members")); /* not carried past the sync */
 }
 
 static void test_paging_tolerance(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
     bool done;
     json_t *page = json_pack("{s:[], s:{s:s}}", "data", "meta", "end_cursor", "c1");
     char *text;
@@ -525,32 +463,32 @@ static void test_paging_tolerance(void **state)
     free(text);
     json_decref(page);
     /* a server that ignores the cursor answers the same page again: refused */
-    assert_int_equal(next(f, &done), RS_OK);
+    assert_int_equal(rt_prov_next(f, &done), RS_OK);
     page = json_pack("{s:[{s:i}], s:{s:s}}", "data", "id", 100, "meta", "end_cursor", "c1");
     text = json_dumps(page, 0);
-    assert_int_equal(parse(f, text), RS_ERR_UPSTREAM);
+    assert_int_equal(rt_prov_feed(f, text), RS_ERR_UPSTREAM);
     free(text);
     json_decref(page);
-    assert_int_equal(parse(f, "{\"data\":[{\"id\":1}"), RS_ERR_UPSTREAM);
-    assert_int_equal(parse(f, "{\"data\":{\"id\":1}}"), RS_ERR_UPSTREAM);
-    assert_int_equal(parse(f, "{\"error\":\"x\"}"), RS_ERR_UPSTREAM);
-    assert_int_equal(parse(f, ""), RS_ERR_UPSTREAM);
+    assert_int_equal(rt_prov_feed(f, "{\"data\":[{\"id\":1}"), RS_ERR_UPSTREAM);
+    assert_int_equal(rt_prov_feed(f, "{\"data\":{\"id\":1}}"), RS_ERR_UPSTREAM);
+    assert_int_equal(rt_prov_feed(f, "{\"error\":\"x\"}"), RS_ERR_UPSTREAM);
+    assert_int_equal(rt_prov_feed(f, ""), RS_ERR_UPSTREAM);
 }
 
 static void test_incremental(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
     bool done;
 
     f->sync.full = false;
     assert_int_equal(rs_time_parse("2026-05-04T00:30:00Z", &f->sync.since_us), RS_OK);
-    assert_int_equal(next(f, &done), RS_OK);
+    assert_int_equal(rt_prov_next(f, &done), RS_OK);
     assert_null(strstr(f->req.url, "updated_at_gteq"));
     skip_to_employees(f);
-    assert_int_equal(next(f, &done), RS_OK);
+    assert_int_equal(rt_prov_next(f, &done), RS_OK);
     /* the filter keeps only the date, in a zone not documented: from the day before */
     assert_string_equal(f->req.url, API "employees/employees?limit=100&updated_at_gteq=2026-05-03");
-    assert_int_equal(parse(f, EMPTY), RS_OK);
+    assert_int_equal(rt_prov_feed(f, EMPTY), RS_OK);
     finish(f);
     assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_COMPANY),
                      0); /* no default company on a partial */

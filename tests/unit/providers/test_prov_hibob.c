@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "rt_capture.h"
+#include "rt_prov.h"
 #include "rt_fixture.h"
 
 #include "roster/rs_model.h"
@@ -29,45 +30,20 @@
 
 /* ---- fixtures */
 
-struct fixture {
-    const struct prov_ops *ops;
-    json_t *credentials;
-    struct prov_sync sync;
-    struct rt_capture cap;
-    struct prov_sink sink;
-    struct prov_request req;
-    char uuid[RS_UUID_STR_LEN];
-};
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
+    int64_t now_us;
 
-    assert_non_null(f);
-    f->ops = prov_find("hibob");
-    assert_non_null(f->ops);
-    f->credentials = json_pack("{s:s, s:s}", "service_user_id", "SERVICE-1234",
-                               "service_user_token", "t0ken-abcdef");
-    f->sync.credentials = f->credentials;
-    assert_int_equal(rs_uuid_parse(ACCOUNT, &f->sync.account), RS_OK);
-    f->sync.full = true;
-    assert_int_equal(rs_time_parse(NOW, &f->sync.now_us), RS_OK);
-    f->sync.state = json_object();
-    rt_capture_init(&f->cap);
-    f->sink = rt_capture_sink(&f->cap);
-    *state = f;
+    assert_int_equal(rs_time_parse(NOW, &now_us), RS_OK);
+    *state = rt_prov_new("hibob", ACCOUNT, now_us,
+                         json_pack("{s:s, s:s}", "service_user_id", "SERVICE-1234",
+                                   "service_user_token", "t0ken-abcdef"));
     return 0;
 }
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-
-    prov_request_cleanup(&f->req);
-    json_decref(f->credentials);
-    json_decref(f->sync.state);
-    rt_capture_cleanup(&f->cap);
-    free(f);
+    rt_prov_free(*state);
     return 0;
 }
 
@@ -87,61 +63,25 @@ static json_t *load_fixture(const char *name)
     return root;
 }
 
-/* Hands body to parse_response as the answer to the request made last. */
-static enum rs_err feed_len(struct fixture *f, const char *body, size_t len)
-{
-    struct prov_response resp = {.status = 200, .body = body, .len = len};
-    struct rs_errbuf eb;
-
-    rs_errbuf_clear(&eb);
-    return f->ops->parse_response(&f->sync, &resp, &f->sink, &eb);
-}
-
-static enum rs_err feed(struct fixture *f, const char *body)
-{
-    return feed_len(f, body, strlen(body));
-}
-
-static enum rs_err feed_json(struct fixture *f, const json_t *body)
-{
-    char *text = json_dumps(body, JSON_COMPACT);
-    enum rs_err err;
-
-    assert_non_null(text);
-    err = feed(f, text);
-    free(text);
-    return err;
-}
-
-static bool next(struct fixture *f)
-{
-    struct rs_errbuf eb;
-    bool done = true;
-
-    prov_request_cleanup(&f->req);
-    assert_int_equal(f->ops->next_request(&f->sync, &f->req, &done, &eb), RS_OK);
-    return done;
-}
-
 /* Drives the sync up to the people search: requests the lists and answers them with lists. */
-static void answer_lists(struct fixture *f, const char *lists)
+static void answer_lists(struct rt_prov *f, const char *lists)
 {
-    assert_false(next(f));
+    assert_false(rt_prov_next_ok(f));
     assert_int_equal(f->req.page, -1);
-    assert_int_equal(feed(f, lists), RS_OK);
-    assert_false(next(f));
+    assert_int_equal(rt_prov_feed(f, lists), RS_OK);
+    assert_false(rt_prov_next_ok(f));
     assert_string_equal(f->req.method, "POST");
 }
 
 /* Feeds {"employees": [people...]} after empty lists; people is borrowed. */
-static void answer_people(struct fixture *f, const char *lists, const json_t *people)
+static void answer_people(struct rt_prov *f, const char *lists, const json_t *people)
 {
     json_t *body = json_pack("{s:o}", "employees", json_deep_copy(people));
 
     answer_lists(f, lists);
-    assert_int_equal(feed_json(f, body), RS_OK);
+    assert_int_equal(rt_prov_feed_json(f, body), RS_OK);
     json_decref(body);
-    assert_true(next(f));
+    assert_true(rt_prov_next_ok(f));
 }
 
 /* obj.a.b, or NULL. */
@@ -150,51 +90,24 @@ static const json_t *nested(const json_t *obj, const char *a, const char *b)
     return json_object_get(json_object_get(obj, a), b);
 }
 
-static const char *uuid_of(struct fixture *f, enum rs_model_kind kind, const char *remote_id)
-{
-    struct rs_uuid id;
-
-    assert_int_equal(rs_model_id(&f->sync.account, kind, remote_id, &id), RS_OK);
-    return rs_uuid_format(&id, f->uuid);
-}
-
-static void assert_text(const json_t *fields, const char *key, const char *expected)
-{
-    const json_t *value = json_object_get(fields, key);
-
-    if (!expected) {
-        if (value && !json_is_null(value))
-            fail_msg("%s: expected null, got %s", key, json_string_value(value));
-        return;
-    }
-    if (!json_is_string(value))
-        fail_msg("%s: expected \"%s\", got no string", key, expected);
-    assert_string_equal(json_string_value(value), expected);
-}
-
-static void assert_ref(struct fixture *f, const json_t *fields, const char *key,
-                       enum rs_model_kind kind, const char *remote_id)
-{
-    assert_text(fields, key, remote_id ? uuid_of(f, kind, remote_id) : NULL);
-}
-
 /* groups is exactly [ref of department remote id] (or [] for NULL). */
-static void assert_groups(struct fixture *f, const json_t *fields, const char *department)
+static void assert_groups(struct rt_prov *f, const json_t *fields, const char *department)
 {
     const json_t *groups = json_object_get(fields, "groups");
+    char uuid[RS_UUID_STR_LEN];
 
     assert_true(json_is_array(groups));
     assert_int_equal(json_array_size(groups), department ? 1 : 0);
     if (department)
         assert_string_equal(json_string_value(json_array_get(groups, 0)),
-                            uuid_of(f, RS_MODEL_GROUP, department));
+                            rt_prov_uuid(f, RS_MODEL_GROUP, department, uuid));
 }
 
 /* ---- the adapter's declaration and its requests */
 
 static void test_declaration(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
     struct rs_errbuf eb;
 
     assert_string_equal(f->ops->slug, "hibob");
@@ -214,10 +127,10 @@ static void test_declaration(void **state)
 
 static void test_lists_request(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
 
     /* first the named lists: a metadata call, GET, Basic service user */
-    assert_false(next(f));
+    assert_false(rt_prov_next_ok(f));
     assert_string_equal(f->req.method, "GET");
     assert_string_equal(f->req.url,
                         "https://api.hibob.com/v1/company/named-lists?includeArchived=true");
@@ -228,7 +141,7 @@ static void test_lists_request(void **state)
     assert_null(f->req.body);
     assert_string_equal(f->req.content_type, "");
     /* next_request is pure: asking again asks for the same thing */
-    assert_false(next(f));
+    assert_false(rt_prov_next_ok(f));
     assert_string_equal(f->req.method, "GET");
 }
 
@@ -257,7 +170,7 @@ static const char *const search_fields[] = {
 
 static void test_search_request(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
     char *lists = read_fixture("sandbox_named_lists.json");
     const size_t nfields = sizeof(search_fields) / sizeof(search_fields[0]);
     json_t *body, *fields;
@@ -284,27 +197,27 @@ static void test_search_request(void **state)
         assert_string_equal(json_string_value(json_array_get(fields, i)), search_fields[i]);
     json_decref(body);
 
-    assert_int_equal(feed(f, "{\"employees\": []}"), RS_OK);
-    assert_true(next(f)); /* no pagination: one answer is everything */
-    assert_true(next(f));
+    assert_int_equal(rt_prov_feed(f, "{\"employees\": []}"), RS_OK);
+    assert_true(rt_prov_next_ok(f)); /* no pagination: one answer is everything */
+    assert_true(rt_prov_next_ok(f));
 }
 
 static void test_base_url(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
 
     f->sync.base_url = "http://127.0.0.1:8090/hibob/";
-    assert_false(next(f));
+    assert_false(rt_prov_next_ok(f));
     assert_string_equal(f->req.url,
                         "http://127.0.0.1:8090/hibob/v1/company/named-lists?includeArchived=true");
-    assert_int_equal(feed(f, NO_LISTS), RS_OK);
-    assert_false(next(f));
+    assert_int_equal(rt_prov_feed(f, NO_LISTS), RS_OK);
+    assert_false(rt_prov_next_ok(f));
     assert_string_equal(f->req.url, "http://127.0.0.1:8090/hibob/v1/people/search");
 }
 
 static void test_bad_credentials(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
     struct rs_errbuf eb;
     bool done = false;
 
@@ -329,9 +242,10 @@ static void test_bad_credentials(void **state)
 
 static void test_documented_employees(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
     json_t *fixture = load_fixture("employees.json");
     const json_t *john, *jane, *remote;
+    char uuid[RS_UUID_STR_LEN];
 
     answer_people(f, NO_LISTS, json_object_get(fixture, "employees"));
     assert_int_equal(rt_capture_count_skipped(&f->cap, RT_CAPTURE_ANY), 0);
@@ -342,30 +256,31 @@ static void test_documented_employees(void **state)
 
     john = rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "1234");
     assert_non_null(john);
-    assert_text(john, "first_name", "John");
-    assert_text(john, "last_name", "Doe");
-    assert_text(john, "display_full_name", "John Doe");
-    assert_text(john, "preferred_name", NULL);
-    assert_text(john, "employee_number", NULL);
-    assert_text(john, "work_email", "john.doe@domain.tld");
-    assert_text(john, "personal_email", "john.doe@gmail.com");
-    assert_text(john, "mobile_phone_number", "0601020304");
-    assert_text(john, "gender", "MALE");
-    assert_text(john, "start_date", "2022-10-10T00:00:00Z");
-    assert_text(john, "hire_date", "2022-10-10T00:00:00Z");
-    assert_text(john, "termination_date", NULL);
+    rt_prov_expect_str(john, "first_name", "John");
+    rt_prov_expect_str(john, "last_name", "Doe");
+    rt_prov_expect_str(john, "display_full_name", "John Doe");
+    rt_prov_expect_str(john, "preferred_name", NULL);
+    rt_prov_expect_str(john, "employee_number", NULL);
+    rt_prov_expect_str(john, "work_email", "john.doe@domain.tld");
+    rt_prov_expect_str(john, "personal_email", "john.doe@gmail.com");
+    rt_prov_expect_str(john, "mobile_phone_number", "0601020304");
+    rt_prov_expect_str(john, "gender", "MALE");
+    rt_prov_expect_str(john, "start_date", "2022-10-10T00:00:00Z");
+    rt_prov_expect_str(john, "hire_date", "2022-10-10T00:00:00Z");
+    rt_prov_expect_str(john, "termination_date", NULL);
     /* no offset: UTC, microseconds kept */
-    assert_text(john, "remote_created_at", "2022-09-16T07:47:44.938494Z");
+    rt_prov_expect_str(john, "remote_created_at", "2022-09-16T07:47:44.938494Z");
     /* no internal.status in this fixture and nothing in the dates says otherwise: unknown */
-    assert_text(john, "employment_status", NULL);
-    assert_ref(f, john, "manager", RS_MODEL_EMPLOYEE, "5678"); /* work.manager, not reportsTo */
-    assert_ref(f, john, "company", RS_MODEL_COMPANY, "1337");
-    assert_ref(f, john, "work_location", RS_MODEL_LOCATION, "Other - France");
-    assert_text(john, "team", NULL);
+    rt_prov_expect_str(john, "employment_status", NULL);
+    rt_prov_expect_ref(f, john, "manager", RS_MODEL_EMPLOYEE,
+                       "5678"); /* work.manager, not reportsTo */
+    rt_prov_expect_ref(f, john, "company", RS_MODEL_COMPANY, "1337");
+    rt_prov_expect_ref(f, john, "work_location", RS_MODEL_LOCATION, "Other - France");
+    rt_prov_expect_str(john, "team", NULL);
     assert_groups(f, john, "department:R&D");
     assert_int_equal(json_array_size(json_object_get(john, "employments")), 1);
     assert_string_equal(json_string_value(json_array_get(json_object_get(john, "employments"), 0)),
-                        uuid_of(f, RS_MODEL_EMPLOYMENT, "1234"));
+                        rt_prov_uuid(f, RS_MODEL_EMPLOYMENT, "1234", uuid));
 
     remote = json_object_get(rt_capture_record(&f->cap, RS_MODEL_EMPLOYEE, "1234"), "remote_data");
     assert_int_equal(json_array_size(remote), 1);
@@ -376,16 +291,16 @@ static void test_documented_employees(void **state)
 
     jane = rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "5678");
     assert_non_null(jane);
-    assert_text(jane, "gender", "FEMALE");
-    assert_text(jane, "manager", NULL);
-    assert_text(jane, "personal_email", "jjsmith@gmail.com");
+    rt_prov_expect_str(jane, "gender", "FEMALE");
+    rt_prov_expect_str(jane, "manager", NULL);
+    rt_prov_expect_str(jane, "personal_email", "jjsmith@gmail.com");
 
     json_decref(fixture);
 }
 
 static void test_documented_units(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
     json_t *fixture = load_fixture("employees.json");
     const json_t *job, *group, *site;
 
@@ -393,32 +308,33 @@ static void test_documented_units(void **state)
     assert_int_equal(rt_capture_count_skipped(&f->cap, RT_CAPTURE_ANY), 0);
     job = rt_capture_find(&f->cap, RS_MODEL_EMPLOYMENT, "1234");
     assert_non_null(job);
-    assert_ref(f, job, "employee", RS_MODEL_EMPLOYEE, "1234");
-    assert_text(job, "job_title", "Doctor");
-    assert_text(job, "effective_date", "2022-10-10T00:00:00Z");
-    assert_text(job, "employment_type", NULL);
-    assert_text(rt_capture_find(&f->cap, RS_MODEL_EMPLOYMENT, "5678"), "job_title", "R&D Director");
+    rt_prov_expect_ref(f, job, "employee", RS_MODEL_EMPLOYEE, "1234");
+    rt_prov_expect_str(job, "job_title", "Doctor");
+    rt_prov_expect_str(job, "effective_date", "2022-10-10T00:00:00Z");
+    rt_prov_expect_str(job, "employment_type", NULL);
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYMENT, "5678"), "job_title",
+                       "R&D Director");
 
     /* units no list carries are derived from the names, once each although two people share */
     assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_GROUP), 1);
     group = rt_capture_find(&f->cap, RS_MODEL_GROUP, "department:R&D");
     assert_non_null(group);
-    assert_text(group, "name", "R&D");
-    assert_text(group, "type", "DEPARTMENT");
+    rt_prov_expect_str(group, "name", "R&D");
+    rt_prov_expect_str(group, "type", "DEPARTMENT");
     assert_true(json_is_false(json_object_get(group, "is_commonly_used_as_team")));
-    assert_text(group, "parent_group", NULL);
+    rt_prov_expect_str(group, "parent_group", NULL);
     assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_LOCATION), 1);
     site = rt_capture_find(&f->cap, RS_MODEL_LOCATION, "Other - France");
     assert_non_null(site);
-    assert_text(site, "name", "Other - France");
-    assert_text(site, "location_type", "WORK");
+    rt_prov_expect_str(site, "name", "Other - France");
+    rt_prov_expect_str(site, "location_type", "WORK");
     json_decref(fixture);
 }
 
 /* ---- answers captured from roster-sandbox (30 people, seed 1; showInactive true) */
 
 /* Feeds the captured sandbox answers; returns the people search answer (json_decref it). */
-static json_t *answer_sandbox(struct fixture *f)
+static json_t *answer_sandbox(struct rt_prov *f)
 {
     char *lists = read_fixture("sandbox_named_lists.json");
     json_t *people = load_fixture("sandbox_people_search.json");
@@ -431,7 +347,7 @@ static json_t *answer_sandbox(struct fixture *f)
 
 static void test_sandbox_counts(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
     json_t *people = answer_sandbox(f);
     const json_t *list = json_object_get(people, "employees");
     size_t active = 0, inactive = 0, managed = 0;
@@ -454,8 +370,8 @@ static void test_sandbox_counts(void **state)
         active += strcmp(status, "ACTIVE") == 0;
         inactive += strcmp(status, "INACTIVE") == 0;
         managed += manager != NULL;
-        assert_ref(f, person, "manager", RS_MODEL_EMPLOYEE, manager);
-        assert_ref(f, person, "company", RS_MODEL_COMPANY, "601737");
+        rt_prov_expect_ref(f, person, "manager", RS_MODEL_EMPLOYEE, manager);
+        rt_prov_expect_ref(f, person, "company", RS_MODEL_COMPANY, "601737");
         assert_int_equal(json_array_size(json_object_get(person, "groups")), 1);
         assert_non_null(rt_capture_find(&f->cap, RS_MODEL_EMPLOYMENT, id));
     }
@@ -467,38 +383,38 @@ static void test_sandbox_counts(void **state)
 
 static void test_sandbox_people(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
     json_t *people = answer_sandbox(f);
     const json_t *person;
 
-    assert_text(rt_capture_find(&f->cap, RS_MODEL_GROUP, "department:281505"), "name",
-                "Customer Support");
-    assert_text(rt_capture_find(&f->cap, RS_MODEL_LOCATION, "131001"), "name", "München");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_GROUP, "department:281505"), "name",
+                       "Customer Support");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_LOCATION, "131001"), "name", "München");
     assert_non_null(json_array_get(
         json_object_get(rt_capture_record(&f->cap, RS_MODEL_GROUP, "department:281505"),
                         "remote_data"),
         0));
     person = rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "3000000000000000000"); /* the CEO */
-    assert_text(person, "first_name", "Elena");
-    assert_text(person, "last_name", "Lefèvre");
-    assert_text(person, "manager", NULL);
+    rt_prov_expect_str(person, "first_name", "Elena");
+    rt_prov_expect_str(person, "last_name", "Lefèvre");
+    rt_prov_expect_str(person, "manager", NULL);
     assert_groups(f, person, "department:281508"); /* "Operations", resolved to its item */
-    assert_ref(f, person, "work_location", RS_MODEL_LOCATION, "131001");
-    assert_text(person, "remote_created_at", "2012-12-16T19:30:58.101565Z");
+    rt_prov_expect_ref(f, person, "work_location", RS_MODEL_LOCATION, "131001");
+    rt_prov_expect_str(person, "remote_created_at", "2012-12-16T19:30:58.101565Z");
     person = rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "3000000000000039595");
-    assert_text(person, "first_name", "美咲");
+    rt_prov_expect_str(person, "first_name", "美咲");
     assert_groups(f, person, "department:281505");
     person = rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "3000000000000063352"); /* the leaver */
-    assert_text(person, "employment_status", "INACTIVE");
-    assert_text(person, "termination_date", "2016-07-09T00:00:00Z");
+    rt_prov_expect_str(person, "employment_status", "INACTIVE");
+    rt_prov_expect_str(person, "termination_date", "2016-07-09T00:00:00Z");
     person = rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "3000000000000023757");
-    assert_text(person, "display_full_name", "Tomás Hoffmann");
+    rt_prov_expect_str(person, "display_full_name", "Tomás Hoffmann");
     json_decref(people);
 }
 
 static void test_sandbox_preferred_name(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
     json_t *people = answer_sandbox(f);
     const json_t *list = json_object_get(people, "employees");
     size_t preferred = 0;
@@ -509,9 +425,10 @@ static void test_sandbox_preferred_name(void **state)
         const json_t *person = rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE,
                                                json_string_value(json_object_get(raw, "id")));
 
-        assert_text(person, "display_full_name",
-                    json_string_value(json_object_get(raw, "displayName")));
-        assert_text(person, "first_name", json_string_value(json_object_get(raw, "firstName")));
+        rt_prov_expect_str(person, "display_full_name",
+                           json_string_value(json_object_get(raw, "displayName")));
+        rt_prov_expect_str(person, "first_name",
+                           json_string_value(json_object_get(raw, "firstName")));
         preferred +=
             !json_equal(json_object_get(raw, "displayName"), json_object_get(raw, "fullName"));
     }
@@ -523,7 +440,7 @@ static void test_sandbox_preferred_name(void **state)
 
 static void test_manager_shapes(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
     json_t *people =
         json_pack("[{s:s, s:{s:{s:s}}},"      /* reportsTo object only */
                   " {s:s, s:{s:s}},"          /* reportsTo a display name */
@@ -539,16 +456,16 @@ static void test_manager_shapes(void **state)
     answer_people(f, NO_LISTS, people);
     assert_int_equal(rt_capture_count_skipped(&f->cap, RT_CAPTURE_ANY), 0);
     assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_EMPLOYEE), 6);
-    assert_ref(f, rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "1"), "manager", RS_MODEL_EMPLOYEE,
-               "77");
-    assert_text(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "2"), "manager", NULL);
-    assert_ref(f, rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "3"), "manager", RS_MODEL_EMPLOYEE,
-               "42");
-    assert_text(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "4"), "manager", NULL);
-    assert_ref(f, rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "5"), "manager", RS_MODEL_EMPLOYEE,
-               "9");
-    assert_ref(f, rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "6"), "manager", RS_MODEL_EMPLOYEE,
-               "1");
+    rt_prov_expect_ref(f, rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "1"), "manager",
+                       RS_MODEL_EMPLOYEE, "77");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "2"), "manager", NULL);
+    rt_prov_expect_ref(f, rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "3"), "manager",
+                       RS_MODEL_EMPLOYEE, "42");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "4"), "manager", NULL);
+    rt_prov_expect_ref(f, rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "5"), "manager",
+                       RS_MODEL_EMPLOYEE, "9");
+    rt_prov_expect_ref(f, rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "6"), "manager",
+                       RS_MODEL_EMPLOYEE, "1");
     json_decref(people);
 }
 
@@ -556,7 +473,7 @@ static void test_manager_shapes(void **state)
 
 static void test_status(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
     json_t *people =
         json_pack("[{s:s, s:{s:s}, s:{s:s}},"      /* Active, starts next month */
                   " {s:s, s:{s:s, s:s}},"          /* Inactive with a date */
@@ -576,20 +493,26 @@ static void test_status(void **state)
 
     answer_people(f, NO_LISTS, people);
     assert_int_equal(rt_capture_count_skipped(&f->cap, RT_CAPTURE_ANY), 0);
-    assert_text(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "p"), "employment_status", "PENDING");
-    assert_text(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "t"), "employment_status", "INACTIVE");
-    assert_text(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "t"), "termination_date",
-                "2025-01-31T00:00:00Z");
-    assert_text(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "u"), "employment_status", NULL);
-    assert_text(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "w"), "employment_status", "INACTIVE");
-    assert_text(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "w"), "termination_date",
-                "2025-02-01T00:00:00Z");
-    assert_text(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "f"), "employment_status", "PENDING");
-    assert_text(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "n"), "employment_status", NULL);
-    assert_text(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "b"), "employment_status", "INACTIVE");
-    assert_text(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "b"), "termination_date",
-                "2024-12-31T00:00:00Z");
-    assert_text(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "a"), "employment_status", "ACTIVE");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "p"), "employment_status",
+                       "PENDING");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "t"), "employment_status",
+                       "INACTIVE");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "t"), "termination_date",
+                       "2025-01-31T00:00:00Z");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "u"), "employment_status", NULL);
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "w"), "employment_status",
+                       "INACTIVE");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "w"), "termination_date",
+                       "2025-02-01T00:00:00Z");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "f"), "employment_status",
+                       "PENDING");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "n"), "employment_status", NULL);
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "b"), "employment_status",
+                       "INACTIVE");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "b"), "termination_date",
+                       "2024-12-31T00:00:00Z");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "a"), "employment_status",
+                       "ACTIVE");
     json_decref(people);
 }
 
@@ -597,7 +520,7 @@ static void test_status(void **state)
 
 static void test_sparse_and_odd_values(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
     const json_t *person;
     json_t *people =
         json_pack("[{s:s}," /* an id and nothing else */
@@ -617,44 +540,47 @@ static void test_sparse_and_odd_values(void **state)
     assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_EMPLOYEE), 5);
 
     person = rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "only");
-    assert_text(person, "first_name", NULL);
-    assert_text(person, "display_full_name", NULL);
-    assert_text(person, "start_date", NULL);
-    assert_text(person, "employment_status", NULL);
-    assert_text(person, "work_location", NULL);
+    rt_prov_expect_str(person, "first_name", NULL);
+    rt_prov_expect_str(person, "display_full_name", NULL);
+    rt_prov_expect_str(person, "start_date", NULL);
+    rt_prov_expect_str(person, "employment_status", NULL);
+    rt_prov_expect_str(person, "work_location", NULL);
     assert_groups(f, person, NULL);
-    assert_ref(f, person, "company", RS_MODEL_COMPANY, "company"); /* no companyId anywhere */
+    rt_prov_expect_ref(f, person, "company", RS_MODEL_COMPANY,
+                       "company"); /* no companyId anywhere */
     assert_non_null(rt_capture_find(&f->cap, RS_MODEL_COMPANY, "company"));
-    assert_text(rt_capture_find(&f->cap, RS_MODEL_EMPLOYMENT, "only"), "job_title", NULL);
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_EMPLOYMENT, "only"), "job_title", NULL);
 
     person = rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "nulls");
-    assert_text(person, "gender", NULL);
+    rt_prov_expect_str(person, "gender", NULL);
     assert_groups(f, person, NULL);
 
     person = rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "4711");
     assert_non_null(person);
-    assert_text(person, "first_name", "7");
-    assert_text(person, "display_full_name", "7 Seven"); /* composed: no display name given */
-    assert_text(person, "work_location", NULL);          /* "" is no site */
+    rt_prov_expect_str(person, "first_name", "7");
+    rt_prov_expect_str(person, "display_full_name",
+                       "7 Seven");                     /* composed: no display name given */
+    rt_prov_expect_str(person, "work_location", NULL); /* "" is no site */
 
     person = rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "ü");
-    assert_text(person, "first_name", "Zoë");
-    assert_text(person, "display_full_name", "Zoë Ångström");
-    assert_text(person, "work_email", "zoë@exämple.de");
-    assert_text(person, "gender", NULL); /* unknown value: null, record kept */
+    rt_prov_expect_str(person, "first_name", "Zoë");
+    rt_prov_expect_str(person, "display_full_name", "Zoë Ångström");
+    rt_prov_expect_str(person, "work_email", "zoë@exämple.de");
+    rt_prov_expect_str(person, "gender", NULL); /* unknown value: null, record kept */
     assert_groups(f, person, "department:Forschung & Entwicklung");
-    assert_text(rt_capture_find(&f->cap, RS_MODEL_GROUP, "department:Forschung & Entwicklung"),
-                "name", "Forschung & Entwicklung");
+    rt_prov_expect_str(
+        rt_capture_find(&f->cap, RS_MODEL_GROUP, "department:Forschung & Entwicklung"), "name",
+        "Forschung & Entwicklung");
 
     person = rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "arr");
-    assert_text(person, "first_name", "Arr");
-    assert_text(person, "start_date", NULL);
+    rt_prov_expect_str(person, "first_name", "Arr");
+    rt_prov_expect_str(person, "start_date", NULL);
     json_decref(people);
 }
 
 static void test_unmappable_records_skipped(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
     json_t *people = json_pack("[i, s, n,"          /* not objects */
                                " {s:s},"            /* no id */
                                " {s:{}, s:s},"      /* id an object */
@@ -684,7 +610,7 @@ static void test_unmappable_records_skipped(void **state)
 /* 100 KB values: kept whole when they are text, refused as ids when they would be ids */
 static void test_huge_strings(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
     const size_t size = 100 * 1024;
     char *huge = malloc(size + 1);
     json_t *people;
@@ -706,8 +632,8 @@ static void test_huge_strings(void **state)
     assert_int_equal(strlen(json_string_value(json_object_get(
                          rt_capture_find(&f->cap, RS_MODEL_EMPLOYMENT, "big"), "job_title"))),
                      size);
-    assert_groups(f, person, NULL);       /* no department id can be that long */
-    assert_text(person, "manager", NULL); /* nor a manager's */
+    assert_groups(f, person, NULL);              /* no department id can be that long */
+    rt_prov_expect_str(person, "manager", NULL); /* nor a manager's */
     assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_GROUP), 0);
     assert_int_equal(rt_capture_count_skipped(&f->cap, RS_MODEL_GROUP), 1);
     assert_int_equal(rt_capture_count_skipped(&f->cap, RS_MODEL_EMPLOYEE), 1); /* the 100 KB id */
@@ -720,7 +646,7 @@ static void test_huge_strings(void **state)
 
 static void test_unit_values(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
     char *lists = read_fixture("sandbox_named_lists.json");
     json_t *people = json_pack(
         "[{s:s, s:{s:s, s:s}},"     /* item ids, as machine mode answers */
@@ -739,20 +665,22 @@ static void test_unit_values(void **state)
     answer_people(f, lists, people);
     assert_int_equal(rt_capture_count_skipped(&f->cap, RT_CAPTURE_ANY), 0);
     assert_groups(f, rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "ids"), "department:281502");
-    assert_ref(f, rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "ids"), "work_location",
-               RS_MODEL_LOCATION, "131002");
+    rt_prov_expect_ref(f, rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "ids"), "work_location",
+                       RS_MODEL_LOCATION, "131002");
     assert_groups(f, rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "nums"), "department:281502");
-    assert_ref(f, rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "nums"), "work_location",
-               RS_MODEL_LOCATION, "131002");
+    rt_prov_expect_ref(f, rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "nums"), "work_location",
+                       RS_MODEL_LOCATION, "131002");
     assert_groups(f, rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "obj"), "department:281503");
     assert_groups(f, rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "new"), "department:999");
-    assert_text(rt_capture_find(&f->cap, RS_MODEL_GROUP, "department:999"), "name", "Skunkworks");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_GROUP, "department:999"), "name",
+                       "Skunkworks");
     assert_groups(f, rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "byname"), "department:281506");
     assert_groups(f, rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "unk"), "department:Moonshots");
     assert_groups(f, rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "unk2"), "department:Moonshots");
-    assert_ref(f, rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "unk"), "work_location",
-               RS_MODEL_LOCATION, "Mars Base");
-    assert_text(rt_capture_find(&f->cap, RS_MODEL_LOCATION, "Mars Base"), "location_type", "WORK");
+    rt_prov_expect_ref(f, rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "unk"), "work_location",
+                       RS_MODEL_LOCATION, "Mars Base");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_LOCATION, "Mars Base"), "location_type",
+                       "WORK");
     /* 8 listed + 999 + Moonshots, each delivered once; 7 listed sites + Mars Base */
     assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_GROUP), 10);
     assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_LOCATION), 8);
@@ -763,7 +691,7 @@ static void test_unit_values(void **state)
 /* The list set as an array of {name, values} with nested children (Bob's generated SDKs). */
 static void test_named_list_shapes(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
     json_t *people = json_pack("[{s:s, s:{s:s}}]", "id", "e", "work", "department", "Backend");
     const json_t *backend;
     char deep[4096];
@@ -777,13 +705,14 @@ static void test_named_list_shapes(void **state)
                   "  {\"value\": \"no id\"}, 7, {\"id\": 3}]}]",
                   people);
     assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_GROUP), 3);
-    assert_text(rt_capture_find(&f->cap, RS_MODEL_GROUP, "department:1"), "name", "Eng");
-    assert_text(rt_capture_find(&f->cap, RS_MODEL_GROUP, "department:1"), "parent_group", NULL);
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_GROUP, "department:1"), "name", "Eng");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_GROUP, "department:1"), "parent_group",
+                       NULL);
     backend = rt_capture_find(&f->cap, RS_MODEL_GROUP, "department:2");
-    assert_text(backend, "name", "Backend");
-    assert_ref(f, backend, "parent_group", RS_MODEL_GROUP, "department:1");
-    assert_text(rt_capture_find(&f->cap, RS_MODEL_GROUP, "department:3"), "name",
-                "3");                                                       /* no name: id */
+    rt_prov_expect_str(backend, "name", "Backend");
+    rt_prov_expect_ref(f, backend, "parent_group", RS_MODEL_GROUP, "department:1");
+    rt_prov_expect_str(rt_capture_find(&f->cap, RS_MODEL_GROUP, "department:3"), "name",
+                       "3");                                                /* no name: id */
     assert_int_equal(rt_capture_count_skipped(&f->cap, RS_MODEL_GROUP), 2); /* no id, not an item */
     assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_LOCATION), 0);      /* no site list */
     assert_groups(f, rt_capture_find(&f->cap, RS_MODEL_EMPLOYEE, "e"), "department:2");
@@ -798,8 +727,8 @@ static void test_named_list_shapes(void **state)
     for (int i = 0; i < 20; i++)
         n += (size_t)snprintf(deep + n, sizeof(deep) - n, "]}");
     snprintf(deep + n, sizeof(deep) - n, "]}}");
-    assert_false(next(f));
-    assert_int_equal(feed(f, deep), RS_OK);
+    assert_false(rt_prov_next_ok(f));
+    assert_int_equal(rt_prov_feed(f, deep), RS_OK);
     assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_GROUP), 17);
     assert_int_equal(rt_capture_count_skipped(&f->cap, RS_MODEL_GROUP), 1);
 }
@@ -807,7 +736,7 @@ static void test_named_list_shapes(void **state)
 /* Lists whose shape is not what we know are no list at all: people still come through. */
 static void test_named_lists_unknown_shape(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
     json_t *people = json_pack("[{s:s, s:{s:s}}]", "id", "e", "work", "department", "R&D");
 
     answer_people(f, "{\"department\": 5, \"site\": {\"items\": {}}}", people);
@@ -820,7 +749,7 @@ static void test_named_lists_unknown_shape(void **state)
 
 static void test_bad_envelopes(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
     static const char *const bad_people[] = {
         "{\"employees\": {}}",
         "{\"employees\": null}",
@@ -832,33 +761,33 @@ static void test_bad_envelopes(void **state)
     };
     char *search = read_fixture("sandbox_people_search.json");
 
-    assert_false(next(f));
-    assert_int_equal(feed(f, "<html>502 Bad Gateway</html>"), RS_ERR_UPSTREAM);
-    assert_int_equal(feed(f, "{\"department\": {\"items\": [{\"id\": 1"), RS_ERR_UPSTREAM);
-    assert_int_equal(feed_len(f, NULL, 0), RS_ERR_UPSTREAM);
+    assert_false(rt_prov_next_ok(f));
+    assert_int_equal(rt_prov_feed(f, "<html>502 Bad Gateway</html>"), RS_ERR_UPSTREAM);
+    assert_int_equal(rt_prov_feed(f, "{\"department\": {\"items\": [{\"id\": 1"), RS_ERR_UPSTREAM);
+    assert_int_equal(rt_prov_feed_len(f, NULL, 0), RS_ERR_UPSTREAM);
     assert_int_equal(rt_capture_count(&f->cap, RT_CAPTURE_ANY), 0);
-    assert_false(next(f));
+    assert_false(rt_prov_next_ok(f));
     assert_string_equal(f->req.method, "GET"); /* still the lists */
 
-    assert_int_equal(feed(f, NO_LISTS), RS_OK);
+    assert_int_equal(rt_prov_feed(f, NO_LISTS), RS_OK);
     for (size_t i = 0; i < sizeof(bad_people) / sizeof(bad_people[0]); i++)
-        assert_int_equal(feed(f, bad_people[i]), RS_ERR_UPSTREAM);
+        assert_int_equal(rt_prov_feed(f, bad_people[i]), RS_ERR_UPSTREAM);
     /* truncated in the middle, as a dropped connection leaves it */
-    assert_int_equal(feed_len(f, search, strlen(search) / 2), RS_ERR_UPSTREAM);
+    assert_int_equal(rt_prov_feed_len(f, search, strlen(search) / 2), RS_ERR_UPSTREAM);
     assert_int_equal(rt_capture_count(&f->cap, RT_CAPTURE_ANY), 0);
-    assert_false(next(f));
+    assert_false(rt_prov_next_ok(f));
     assert_string_equal(f->req.method, "POST"); /* the search is asked again */
 
     /* the whole answer is fine */
-    assert_int_equal(feed(f, search), RS_OK);
+    assert_int_equal(rt_prov_feed(f, search), RS_OK);
     assert_int_equal(rt_capture_count(&f->cap, RS_MODEL_EMPLOYEE), 30);
-    assert_true(next(f));
+    assert_true(rt_prov_next_ok(f));
     free(search);
 }
 
 static void test_empty_company(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
     json_t *people = json_array();
 
     answer_people(f, NO_LISTS, people);
@@ -870,11 +799,11 @@ static void test_empty_company(void **state)
 
 static void test_answer_after_done(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
     json_t *people = json_array();
 
     answer_people(f, NO_LISTS, people);
-    assert_int_equal(feed(f, "{\"employees\": []}"), RS_ERR_INTERNAL);
+    assert_int_equal(rt_prov_feed(f, "{\"employees\": []}"), RS_ERR_INTERNAL);
     json_decref(people);
 }
 
@@ -889,17 +818,17 @@ static enum rs_err refuse_record(void *arg, enum rs_model_kind kind, const struc
 
 static void test_sink_error_aborts(void **state)
 {
-    struct fixture *f = *state;
+    struct rt_prov *f = *state;
     char *search = read_fixture("sandbox_people_search.json");
     int calls = 0;
 
-    assert_false(next(f));
-    assert_int_equal(feed(f, NO_LISTS), RS_OK);
+    assert_false(rt_prov_next_ok(f));
+    assert_int_equal(rt_prov_feed(f, NO_LISTS), RS_OK);
     f->sink.record = refuse_record;
     f->sink.arg = &calls;
-    assert_int_equal(feed(f, search), RS_ERR_DB);
+    assert_int_equal(rt_prov_feed(f, search), RS_ERR_DB);
     assert_int_equal(calls, 1);
-    assert_false(next(f)); /* not done */
+    assert_false(rt_prov_next_ok(f)); /* not done */
     free(search);
 }
 

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "rt_capture.h"
+#include "rt_prov.h"
 #include "rt_fixture.h"
 
 #include "roster/rs_model.h"
@@ -41,39 +42,19 @@ static void skipped_employee(void *arg, enum rs_model_kind kind, const char *why
 
 /* ---- one sync as the engine holds it */
 
-struct t {
-    const struct prov_ops *ops;
-    json_t *credentials;
-    struct prov_sync sync;
-    struct rt_capture cap;
-    struct prov_sink sink;
-    struct prov_request req;
-    struct rs_errbuf eb;
-};
-
-static struct t *t_new(const char *base_url)
+static struct rt_prov *t_new(const char *base_url)
 {
-    struct t *t = calloc(1, sizeof(*t));
+    struct rt_prov *t = rt_prov_new(
+        "personio", ACCOUNT, NOW_US,
+        json_pack("{s:s, s:s}", "client_id", "roster-client", "client_secret", "s3cr\"et\\x"));
 
-    assert_non_null(t);
-    t->ops = prov_find("personio");
-    assert_non_null(t->ops);
-    t->credentials =
-        json_pack("{s:s, s:s}", "client_id", "roster-client", "client_secret", "s3cr\"et\\x");
-    t->sync.credentials = t->credentials;
     t->sync.base_url = base_url;
-    assert_int_equal(rs_uuid_parse(ACCOUNT, &t->sync.account), RS_OK);
-    t->sync.full = true;
-    t->sync.now_us = NOW_US;
-    t->sync.state = json_object();
-    rt_capture_init(&t->cap);
-    t->sink = rt_capture_sink(&t->cap);
     t->sink.skipped = skipped_employee;
     return t;
 }
 
 /* A new sync run of the same linked account: fresh state, the token carried over. */
-static void t_next_sync(struct t *t, bool full, int64_t since_us, int64_t now_us)
+static void t_next_sync(struct rt_prov *t, bool full, int64_t since_us, int64_t now_us)
 {
     json_decref(t->sync.state);
     t->sync.state = json_object();
@@ -83,55 +64,13 @@ static void t_next_sync(struct t *t, bool full, int64_t since_us, int64_t now_us
     rt_capture_clear(&t->cap);
 }
 
-static void t_free(struct t *t)
-{
-    prov_request_cleanup(&t->req);
-    json_decref(t->credentials);
-    json_decref(t->sync.state);
-    json_decref(t->sync.token);
-    rt_capture_cleanup(&t->cap);
-    free(t);
-}
-
-static bool t_next(struct t *t)
-{
-    bool done = true;
-
-    prov_request_cleanup(&t->req);
-    assert_int_equal(t->ops->next_request(&t->sync, &t->req, &done, &t->eb), RS_OK);
-    return done;
-}
-
-static enum rs_err t_feed_len(struct t *t, const char *body, size_t len)
-{
-    struct prov_response resp = {200, body, len};
-
-    return t->ops->parse_response(&t->sync, &resp, &t->sink, &t->eb);
-}
-
-static enum rs_err t_feed(struct t *t, const char *body)
-{
-    return t_feed_len(t, body, strlen(body));
-}
-
-static enum rs_err t_feed_json(struct t *t, const json_t *root)
-{
-    char *text = json_dumps(root, JSON_COMPACT);
-    enum rs_err err;
-
-    assert_non_null(text);
-    err = t_feed(t, text);
-    free(text);
-    return err;
-}
-
 /* Runs the auth exchange: the next request must be POST /v1/auth. */
-static void t_authenticate(struct t *t)
+static void t_authenticate(struct rt_prov *t)
 {
-    assert_false(t_next(t));
+    assert_false(rt_prov_next_ok(t));
     assert_string_equal(t->req.method, "POST");
     assert_int_equal(t->req.page, -1);
-    assert_int_equal(t_feed(t, AUTH_BODY), RS_OK);
+    assert_int_equal(rt_prov_feed(t, AUTH_BODY), RS_OK);
 }
 
 /* ---- fixtures and lookups */
@@ -154,42 +93,9 @@ static json_t *load_fixture(const char *name)
     return root;
 }
 
-static const char *uuid_of(enum rs_model_kind kind, const char *remote_id, char *out)
-{
-    struct rs_uuid account, id;
-
-    assert_int_equal(rs_uuid_parse(ACCOUNT, &account), RS_OK);
-    assert_int_equal(rs_model_id(&account, kind, remote_id, &id), RS_OK);
-    return rs_uuid_format(&id, out);
-}
-
-/* fields[key] is the string expected, or null/missing when expected is NULL. */
-static void expect_str(const json_t *fields, const char *key, const char *expected)
-{
-    const json_t *value = json_object_get(fields, key);
-
-    if (!expected) {
-        if (value && !json_is_null(value))
-            fail_msg("%s: expected null, got %s", key,
-                     json_is_string(value) ? json_string_value(value) : "(not a string)");
-        return;
-    }
-    if (!json_is_string(value))
-        fail_msg("%s: expected \"%s\", got no string", key, expected);
-    assert_string_equal(json_string_value(value), expected);
-}
-
-static void expect_ref(const json_t *fields, const char *key, enum rs_model_kind kind,
-                       const char *remote_id)
-{
-    char uuid[RS_UUID_STR_LEN];
-
-    expect_str(fields, key, remote_id ? uuid_of(kind, remote_id, uuid) : NULL);
-}
-
 /* The array fields[key] holds exactly the refs to the given remote ids, in order. */
-static void expect_refs(const json_t *fields, const char *key, enum rs_model_kind kind, size_t n,
-                        const char *const *remote_ids)
+static void expect_refs(const struct rt_prov *t, const json_t *fields, const char *key,
+                        enum rs_model_kind kind, size_t n, const char *const *remote_ids)
 {
     const json_t *refs = json_object_get(fields, key);
     char uuid[RS_UUID_STR_LEN];
@@ -198,7 +104,7 @@ static void expect_refs(const json_t *fields, const char *key, enum rs_model_kin
     assert_int_equal(json_array_size(refs), n);
     for (size_t i = 0; i < n; i++)
         assert_string_equal(json_string_value(json_array_get(refs, i)),
-                            uuid_of(kind, remote_ids[i], uuid));
+                            rt_prov_uuid(t, kind, remote_ids[i], uuid));
 }
 
 /* The id attribute of an employee (or of a nested supervisor) as text. */
@@ -271,14 +177,14 @@ static json_t *rows_from(json_int_t first, size_t n)
 }
 
 /* Feeds one synthetic employee page to an authenticated sync. */
-static enum rs_err t_feed_rows(struct t *t, json_t *rows_owned)
+static enum rs_err t_feed_rows(struct rt_prov *t, json_t *rows_owned)
 {
     json_t *page = page_of(rows_owned, 0, 100, (json_int_t)json_array_size(rows_owned));
     enum rs_err err;
 
-    assert_false(t_next(t));
+    assert_false(rt_prov_next_ok(t));
     assert_string_equal(t->req.method, "GET");
-    err = t_feed_json(t, page);
+    err = rt_prov_feed_json(t, page);
     json_decref(page);
     return err;
 }
@@ -312,12 +218,12 @@ static void test_declaration(void **state)
 
 static void test_auth_request(void **state)
 {
-    struct t *t = t_new(NULL);
+    struct rt_prov *t = t_new(NULL);
     json_t *body;
     json_error_t error;
 
     (void)state;
-    assert_false(t_next(t));
+    assert_false(rt_prov_next_ok(t));
     assert_string_equal(t->req.method, "POST");
     assert_string_equal(t->req.url, "https://api.personio.de/v1/auth");
     assert_int_equal(t->req.auth, PROV_REQ_AUTH_NONE);
@@ -331,18 +237,18 @@ static void test_auth_request(void **state)
     assert_string_equal(json_string_value(json_object_get(body, "client_id")), "roster-client");
     assert_string_equal(json_string_value(json_object_get(body, "client_secret")), "s3cr\"et\\x");
     json_decref(body);
-    t_free(t);
+    rt_prov_free(t);
 
     /* the base_url override keeps its own path prefix */
     t = t_new("http://127.0.0.1:8090/personio/");
-    assert_false(t_next(t));
+    assert_false(rt_prov_next_ok(t));
     assert_string_equal(t->req.url, "http://127.0.0.1:8090/personio/v1/auth");
-    t_free(t);
+    rt_prov_free(t);
 }
 
 static void test_auth_needs_credentials(void **state)
 {
-    struct t *t = t_new(NULL);
+    struct rt_prov *t = t_new(NULL);
     bool done = false;
 
     (void)state;
@@ -350,12 +256,12 @@ static void test_auth_needs_credentials(void **state)
     assert_int_equal(t->ops->next_request(&t->sync, &t->req, &done, &t->eb), RS_ERR_INVALID);
     assert_non_null(strstr(t->eb.msg, "client_secret"));
     assert_null(t->req.body);
-    t_free(t);
+    rt_prov_free(t);
 }
 
 static void test_auth_response_then_employees(void **state)
 {
-    struct t *t = t_new(NULL);
+    struct rt_prov *t = t_new(NULL);
     const json_t *expires;
 
     (void)state;
@@ -367,7 +273,7 @@ static void test_auth_response_then_employees(void **state)
     assert_true(json_integer_value(expires) == NOW_US + 23 * HOUR_US);
     assert_int_equal(rt_capture_count(&t->cap, RT_CAPTURE_ANY), 0);
 
-    assert_false(t_next(t));
+    assert_false(rt_prov_next_ok(t));
     assert_string_equal(t->req.method, "GET");
     assert_string_equal(t->req.url,
                         "https://api.personio.de/v1/company/employees?limit=100&offset=0");
@@ -376,14 +282,14 @@ static void test_auth_response_then_employees(void **state)
     assert_null(t->req.body);
     assert_string_equal(t->req.content_type, "");
     assert_int_equal(t->req.page, 0);
-    t_free(t);
+    rt_prov_free(t);
 
     t = t_new("http://127.0.0.1:8090/personio");
     t_authenticate(t);
-    assert_false(t_next(t));
+    assert_false(rt_prov_next_ok(t));
     assert_string_equal(t->req.url,
                         "http://127.0.0.1:8090/personio/v1/company/employees?limit=100&offset=0");
-    t_free(t);
+    rt_prov_free(t);
 }
 
 static void test_auth_response_malformed(void **state)
@@ -404,37 +310,37 @@ static void test_auth_response_malformed(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
-        struct t *t = t_new(NULL);
+        struct rt_prov *t = t_new(NULL);
 
-        assert_false(t_next(t));
-        if (t_feed(t, bodies[i]) != RS_ERR_UPSTREAM)
+        assert_false(rt_prov_next_ok(t));
+        if (rt_prov_feed(t, bodies[i]) != RS_ERR_UPSTREAM)
             fail_msg("body %zu was accepted: %s", i, bodies[i]);
         assert_null(t->sync.token);
-        assert_false(t_next(t)); /* still asking for a token */
+        assert_false(rt_prov_next_ok(t)); /* still asking for a token */
         assert_string_equal(t->req.method, "POST");
-        t_free(t);
+        rt_prov_free(t);
     }
 }
 
 static void test_token_reused_across_syncs(void **state)
 {
-    struct t *t = t_new(NULL);
+    struct rt_prov *t = t_new(NULL);
     json_t *token;
 
     (void)state;
     t_authenticate(t);
     assert_int_equal(t_feed_rows(t, rows_from(1, 1)), RS_OK);
-    assert_true(t_next(t));
+    assert_true(rt_prov_next_ok(t));
 
     /* an hour later, the next sync goes straight to the employees */
     t_next_sync(t, true, 0, NOW_US + HOUR_US);
-    assert_false(t_next(t));
+    assert_false(rt_prov_next_ok(t));
     assert_string_equal(t->req.method, "GET");
     assert_string_equal(t->req.secret, TOKEN);
 
     /* 23 h after it was issued, it is no longer trusted */
     t_next_sync(t, true, 0, NOW_US + 23 * HOUR_US);
-    assert_false(t_next(t));
+    assert_false(rt_prov_next_ok(t));
     assert_string_equal(t->req.method, "POST");
     assert_string_equal(t->req.url, "https://api.personio.de/v1/auth");
 
@@ -442,18 +348,19 @@ static void test_token_reused_across_syncs(void **state)
     t_next_sync(t, true, 0, NOW_US + HOUR_US);
     token = t->sync.token;
     assert_int_equal(json_object_set_new(token, "invalid", json_true()), 0);
-    assert_false(t_next(t));
+    assert_false(rt_prov_next_ok(t));
     assert_string_equal(t->req.method, "POST");
-    assert_int_equal(t_feed(t, "{\"success\":true,\"data\":{\"token\":\"papi-fresh\"}}"), RS_OK);
+    assert_int_equal(rt_prov_feed(t, "{\"success\":true,\"data\":{\"token\":\"papi-fresh\"}}"),
+                     RS_OK);
     assert_ptr_equal(t->sync.token, token);
     assert_null(json_object_get(token, "invalid"));
     assert_string_equal(json_string_value(json_object_get(token, "access_token")), "papi-fresh");
     assert_true(json_integer_value(json_object_get(token, "expires_at_us")) ==
                 NOW_US + 24 * HOUR_US);
-    assert_false(t_next(t));
+    assert_false(rt_prov_next_ok(t));
     assert_string_equal(t->req.method, "GET");
     assert_string_equal(t->req.secret, "papi-fresh");
-    t_free(t);
+    rt_prov_free(t);
 }
 
 static void test_token_garbage_means_auth(void **state)
@@ -469,18 +376,18 @@ static void test_token_garbage_means_auth(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(tokens) / sizeof(tokens[0]); i++) {
-        struct t *t = t_new(NULL);
+        struct rt_prov *t = t_new(NULL);
 
         t->sync.token = json_loads(tokens[i], 0, NULL);
         assert_non_null(t->sync.token);
-        assert_false(t_next(t));
+        assert_false(rt_prov_next_ok(t));
         if (strcmp(t->req.method, "POST") != 0)
             fail_msg("token %s was used", tokens[i]);
         /* and the answer replaces it */
-        assert_int_equal(t_feed(t, AUTH_BODY), RS_OK);
-        assert_false(t_next(t));
+        assert_int_equal(rt_prov_feed(t, AUTH_BODY), RS_OK);
+        assert_false(rt_prov_next_ok(t));
         assert_string_equal(t->req.secret, TOKEN);
-        t_free(t);
+        rt_prov_free(t);
     }
 }
 
@@ -488,7 +395,7 @@ static void test_token_garbage_means_auth(void **state)
 
 static void test_fixture_employee(void **state)
 {
-    struct t *t = t_new(NULL);
+    struct rt_prov *t = t_new(NULL);
     size_t len;
     char *body = read_fixture("employees.json", &len);
     json_t *raw = load_fixture("employees.json");
@@ -496,36 +403,36 @@ static void test_fixture_employee(void **state)
 
     (void)state;
     t_authenticate(t);
-    assert_false(t_next(t));
-    assert_int_equal(t_feed_len(t, body, len), RS_OK);
+    assert_false(rt_prov_next_ok(t));
+    assert_int_equal(rt_prov_feed_len(t, body, len), RS_OK);
     assert_int_equal(rt_capture_count_skipped(&t->cap, RT_CAPTURE_ANY), 0);
 
     entry = rt_capture_record(&t->cap, RS_MODEL_EMPLOYEE, "1");
     emp = json_object_get(entry, "fields");
-    expect_str(emp, "employee_number", "1");
-    expect_str(emp, "first_name", "Alexander");
-    expect_str(emp, "last_name", "Bergmann");
+    rt_prov_expect_str(emp, "employee_number", "1");
+    rt_prov_expect_str(emp, "first_name", "Alexander");
+    rt_prov_expect_str(emp, "last_name", "Bergmann");
     /* the example's preferred name is the full name: the preferred first name is kept */
-    expect_str(emp, "preferred_name", "Alexander");
-    expect_str(emp, "display_full_name", "Alexander Bergmann");
-    expect_str(emp, "work_email", "alexander.bergmann@demo.email");
-    expect_str(emp, "personal_email", NULL);
-    expect_str(emp, "mobile_phone_number", NULL);
-    expect_str(emp, "gender", "MALE");
-    expect_str(emp, "employment_status", "ACTIVE");
+    rt_prov_expect_str(emp, "preferred_name", "Alexander");
+    rt_prov_expect_str(emp, "display_full_name", "Alexander Bergmann");
+    rt_prov_expect_str(emp, "work_email", "alexander.bergmann@demo.email");
+    rt_prov_expect_str(emp, "personal_email", NULL);
+    rt_prov_expect_str(emp, "mobile_phone_number", NULL);
+    rt_prov_expect_str(emp, "gender", "MALE");
+    rt_prov_expect_str(emp, "employment_status", "ACTIVE");
     /* "2014-11-09 00:00:00+01:00" is the 9th in Munich (the 8th, 23:00, in UTC) */
-    expect_str(emp, "hire_date", "2014-11-09T00:00:00Z");
-    expect_str(emp, "start_date", "2014-11-09T00:00:00Z");
-    expect_str(emp, "termination_date", NULL);
+    rt_prov_expect_str(emp, "hire_date", "2014-11-09T00:00:00Z");
+    rt_prov_expect_str(emp, "start_date", "2014-11-09T00:00:00Z");
+    rt_prov_expect_str(emp, "termination_date", NULL);
     /* an instant, not a date: the offset applies */
-    expect_str(emp, "remote_created_at", "2017-05-23T07:49:03Z");
-    expect_ref(emp, "manager", RS_MODEL_EMPLOYEE, "2");
-    expect_ref(emp, "team", RS_MODEL_TEAM, "59026");
-    expect_ref(emp, "work_location", RS_MODEL_LOCATION, "131014");
-    expect_ref(emp, "company", RS_MODEL_COMPANY, "7033");
-    expect_refs(emp, "groups", RS_MODEL_GROUP, 2,
+    rt_prov_expect_str(emp, "remote_created_at", "2017-05-23T07:49:03Z");
+    rt_prov_expect_ref(t, emp, "manager", RS_MODEL_EMPLOYEE, "2");
+    rt_prov_expect_ref(t, emp, "team", RS_MODEL_TEAM, "59026");
+    rt_prov_expect_ref(t, emp, "work_location", RS_MODEL_LOCATION, "131014");
+    rt_prov_expect_ref(t, emp, "company", RS_MODEL_COMPANY, "7033");
+    expect_refs(t, emp, "groups", RS_MODEL_GROUP, 2,
                 (const char *const[]){"department:281521", "cost_center:82957"});
-    expect_refs(emp, "employments", RS_MODEL_EMPLOYMENT, 1, (const char *const[]){"1"});
+    expect_refs(t, emp, "employments", RS_MODEL_EMPLOYMENT, 1, (const char *const[]){"1"});
 
     remote = json_object_get(entry, "remote_data");
     assert_int_equal(json_array_size(remote), 1);
@@ -535,46 +442,46 @@ static void test_fixture_employee(void **state)
                            json_array_get(json_object_get(raw, "data"), 0)));
     free(body);
     json_decref(raw);
-    t_free(t);
+    rt_prov_free(t);
 }
 
 static void test_fixture_related(void **state)
 {
-    struct t *t = t_new(NULL);
+    struct rt_prov *t = t_new(NULL);
     size_t len;
     char *body = read_fixture("employees.json", &len);
     const json_t *rec;
 
     (void)state;
     t_authenticate(t);
-    assert_false(t_next(t));
-    assert_int_equal(t_feed_len(t, body, len), RS_OK);
+    assert_false(rt_prov_next_ok(t));
+    assert_int_equal(rt_prov_feed_len(t, body, len), RS_OK);
 
     rec = rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1");
-    expect_ref(rec, "employee", RS_MODEL_EMPLOYEE, "1");
-    expect_str(rec, "job_title", "CTO");
-    expect_str(rec, "employment_type", "CONTRACTOR"); /* "external", whatever the hours */
-    expect_str(rec, "effective_date", "2014-11-09T00:00:00Z");
+    rt_prov_expect_ref(t, rec, "employee", RS_MODEL_EMPLOYEE, "1");
+    rt_prov_expect_str(rec, "job_title", "CTO");
+    rt_prov_expect_str(rec, "employment_type", "CONTRACTOR"); /* "external", whatever the hours */
+    rt_prov_expect_str(rec, "effective_date", "2014-11-09T00:00:00Z");
     rec = json_object_get(rt_capture_record(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "remote_data");
     assert_true(json_is_null(rec)); /* the employee's remote_data has the record */
 
     rec = rt_capture_find(&t->cap, RS_MODEL_GROUP, "department:281521");
-    expect_str(rec, "name", "Customer Support");
-    expect_str(rec, "type", "DEPARTMENT");
+    rt_prov_expect_str(rec, "name", "Customer Support");
+    rt_prov_expect_str(rec, "type", "DEPARTMENT");
     assert_true(json_is_false(json_object_get(rec, "is_commonly_used_as_team")));
-    expect_str(rec, "parent_group", NULL);
+    rt_prov_expect_str(rec, "parent_group", NULL);
     rec = rt_capture_find(&t->cap, RS_MODEL_GROUP, "cost_center:82957");
-    expect_str(rec, "name", "Cost center 1");
-    expect_str(rec, "type", "COST_CENTER");
+    rt_prov_expect_str(rec, "name", "Cost center 1");
+    rt_prov_expect_str(rec, "type", "COST_CENTER");
     rec = rt_capture_find(&t->cap, RS_MODEL_TEAM, "59026");
-    expect_str(rec, "name", "T_X");
-    expect_str(rec, "parent_team", NULL);
+    rt_prov_expect_str(rec, "name", "T_X");
+    rt_prov_expect_str(rec, "parent_team", NULL);
     rec = rt_capture_find(&t->cap, RS_MODEL_LOCATION, "131014");
-    expect_str(rec, "name", "Munich");
-    expect_str(rec, "location_type", "WORK");
+    rt_prov_expect_str(rec, "name", "Munich");
+    rt_prov_expect_str(rec, "location_type", "WORK");
     rec = rt_capture_find(&t->cap, RS_MODEL_COMPANY, "7033");
-    expect_str(rec, "legal_name", "CS Demo GmbH");
-    expect_str(rec, "display_name", "CS Demo GmbH");
+    rt_prov_expect_str(rec, "legal_name", "CS Demo GmbH");
+    rt_prov_expect_str(rec, "display_name", "CS Demo GmbH");
     assert_string_equal(
         json_string_value(json_object_get(
             json_array_get(json_object_get(rt_capture_record(&t->cap, RS_MODEL_COMPANY, "7033"),
@@ -589,9 +496,9 @@ static void test_fixture_related(void **state)
     assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_GROUP), 2);
 
     /* 1 row with limit 20 is a short page: the sync is over */
-    assert_true(t_next(t));
+    assert_true(rt_prov_next_ok(t));
     free(body);
-    t_free(t);
+    rt_prov_free(t);
 }
 
 static void test_fixture_truncated_and_malformed(void **state)
@@ -613,26 +520,26 @@ static void test_fixture_truncated_and_malformed(void **state)
 
     (void)state;
     for (size_t cut = 1; cut < len; cut += len / 7) {
-        struct t *t = t_new(NULL);
+        struct rt_prov *t = t_new(NULL);
 
         t_authenticate(t);
-        assert_false(t_next(t));
-        assert_int_equal(t_feed_len(t, body, cut), RS_ERR_UPSTREAM);
+        assert_false(rt_prov_next_ok(t));
+        assert_int_equal(rt_prov_feed_len(t, body, cut), RS_ERR_UPSTREAM);
         assert_int_equal(rt_capture_count(&t->cap, RT_CAPTURE_ANY), 0);
-        t_free(t);
+        rt_prov_free(t);
     }
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        struct t *t = t_new(NULL);
+        struct rt_prov *t = t_new(NULL);
 
         t_authenticate(t);
-        assert_false(t_next(t));
-        if (t_feed(t, bad[i]) != RS_ERR_UPSTREAM)
+        assert_false(rt_prov_next_ok(t));
+        if (rt_prov_feed(t, bad[i]) != RS_ERR_UPSTREAM)
             fail_msg("accepted: %s", bad[i]);
         assert_int_equal(rt_capture_count(&t->cap, RT_CAPTURE_ANY), 0);
-        assert_false(t_next(t)); /* nothing moved: the engine fails the sync */
+        assert_false(rt_prov_next_ok(t)); /* nothing moved: the engine fails the sync */
         assert_string_equal(t->req.url,
                             "https://api.personio.de/v1/company/employees?limit=100&offset=0");
-        t_free(t);
+        rt_prov_free(t);
     }
     free(body);
 }
@@ -643,7 +550,7 @@ static void test_fixture_truncated_and_malformed(void **state)
  * Every manager the page names is an employee of the page, and each employee's manager ref is
  * its supervisor's; returns how many have one.
  */
-static size_t check_managers(const struct t *t, const json_t *rows)
+static size_t check_managers(const struct rt_prov *t, const json_t *rows)
 {
     const json_t *row, *emp;
     char id[32], manager[32];
@@ -656,12 +563,12 @@ static size_t check_managers(const struct t *t, const json_t *rows)
 
         emp = rt_capture_find(&t->cap, RS_MODEL_EMPLOYEE, row_id(row, id, sizeof(id)));
         if (json_is_null(sup)) {
-            expect_str(emp, "manager", NULL);
+            rt_prov_expect_str(emp, "manager", NULL);
             continue;
         }
         row_id(sup, manager, sizeof(manager));
         (void)rt_capture_find(&t->cap, RS_MODEL_EMPLOYEE, manager);
-        expect_ref(emp, "manager", RS_MODEL_EMPLOYEE, manager);
+        rt_prov_expect_ref(t, emp, "manager", RS_MODEL_EMPLOYEE, manager);
         managed++;
     }
     return managed;
@@ -669,14 +576,14 @@ static size_t check_managers(const struct t *t, const json_t *rows)
 
 static void test_sandbox_page(void **state)
 {
-    struct t *t = t_new("http://127.0.0.1:8090/personio");
+    struct rt_prov *t = t_new("http://127.0.0.1:8090/personio");
     json_t *page = load_fixture("sandbox_page.json");
     const json_t *emp;
 
     (void)state;
     t_authenticate(t);
-    assert_false(t_next(t));
-    assert_int_equal(t_feed_json(t, page), RS_OK);
+    assert_false(rt_prov_next_ok(t));
+    assert_int_equal(rt_prov_feed_json(t, page), RS_OK);
     assert_int_equal(rt_capture_count_skipped(&t->cap, RT_CAPTURE_ANY), 0);
     assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_EMPLOYEE), 30);
     assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_EMPLOYMENT), 30);
@@ -685,69 +592,70 @@ static void test_sandbox_page(void **state)
     assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_TEAM), 12);
     assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_LOCATION), 7);
     assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_COMPANY), 4);
-    assert_true(t_next(t)); /* 30 < 100 */
+    assert_true(rt_prov_next_ok(t)); /* 30 < 100 */
 
     /* everyone but the CEO has a manager, and every manager is among the 30 */
     assert_int_equal(check_managers(t, json_object_get(page, "data")), 29);
-    expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYEE, "1000001"), "manager", NULL);
+    rt_prov_expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYEE, "1000001"), "manager", NULL);
 
     /* the one leaver: INACTIVE, with the calendar dates of a summer (+02:00) offset */
     emp = rt_capture_find(&t->cap, RS_MODEL_EMPLOYEE, "1000009");
-    expect_str(emp, "employment_status", "INACTIVE");
-    expect_str(emp, "termination_date", "2016-07-09T00:00:00Z");
-    expect_str(emp, "hire_date", "2014-05-24T00:00:00Z");
-    expect_str(emp, "remote_created_at", "2014-05-12T11:42:24Z");
-    expect_str(emp, "gender", "OTHER"); /* "diverse" */
-    expect_ref(emp, "work_location", RS_MODEL_LOCATION, "131003");
-    expect_str(rt_capture_find(&t->cap, RS_MODEL_LOCATION, "131003"), "name", "São Paulo");
-    expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1000009"), "job_title",
-               "IT Administrator");
+    rt_prov_expect_str(emp, "employment_status", "INACTIVE");
+    rt_prov_expect_str(emp, "termination_date", "2016-07-09T00:00:00Z");
+    rt_prov_expect_str(emp, "hire_date", "2014-05-24T00:00:00Z");
+    rt_prov_expect_str(emp, "remote_created_at", "2014-05-12T11:42:24Z");
+    rt_prov_expect_str(emp, "gender", "OTHER"); /* "diverse" */
+    rt_prov_expect_ref(t, emp, "work_location", RS_MODEL_LOCATION, "131003");
+    rt_prov_expect_str(rt_capture_find(&t->cap, RS_MODEL_LOCATION, "131003"), "name", "São Paulo");
+    rt_prov_expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1000009"), "job_title",
+                       "IT Administrator");
 
     /* a nickname is a preferred first name */
     emp = rt_capture_find(&t->cap, RS_MODEL_EMPLOYEE, "1000010");
-    expect_str(emp, "first_name", "Björn");
-    expect_str(emp, "preferred_name", "Sunny");
-    expect_str(emp, "display_full_name", "Sunny 李");
-    expect_ref(emp, "company", RS_MODEL_COMPANY, "7001");
-    expect_str(rt_capture_find(&t->cap, RS_MODEL_COMPANY, "7001"), "display_name", "Sandbox Inc.");
+    rt_prov_expect_str(emp, "first_name", "Björn");
+    rt_prov_expect_str(emp, "preferred_name", "Sunny");
+    rt_prov_expect_str(emp, "display_full_name", "Sunny 李");
+    rt_prov_expect_ref(t, emp, "company", RS_MODEL_COMPANY, "7001");
+    rt_prov_expect_str(rt_capture_find(&t->cap, RS_MODEL_COMPANY, "7001"), "display_name",
+                       "Sandbox Inc.");
 
     /* no team: null, not a dangling ref */
-    expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYEE, "1000001"), "team", NULL);
+    rt_prov_expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYEE, "1000001"), "team", NULL);
     /* 30 h internal is part time; external is a contractor */
-    expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1000023"), "employment_type",
-               "PART_TIME");
-    expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1000020"), "employment_type",
-               "CONTRACTOR");
-    expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1000001"), "employment_type",
-               "FULL_TIME");
+    rt_prov_expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1000023"), "employment_type",
+                       "PART_TIME");
+    rt_prov_expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1000020"), "employment_type",
+                       "CONTRACTOR");
+    rt_prov_expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1000001"), "employment_type",
+                       "FULL_TIME");
     json_decref(page);
-    t_free(t);
+    rt_prov_free(t);
 }
 
 /* ---- tests: paging */
 
-static void expect_offset(struct t *t, const char *offset_and_more)
+static void expect_offset(struct rt_prov *t, const char *offset_and_more)
 {
     char url[512];
 
     snprintf(url, sizeof(url), "https://api.personio.de/v1/company/employees?limit=100&offset=%s",
              offset_and_more);
-    assert_false(t_next(t));
+    assert_false(rt_prov_next_ok(t));
     assert_string_equal(t->req.url, url);
 }
 
-static void feed_page(struct t *t, json_t *rows_owned, json_int_t offset, json_int_t limit,
+static void feed_page(struct rt_prov *t, json_t *rows_owned, json_int_t offset, json_int_t limit,
                       json_int_t total)
 {
     json_t *page = page_of(rows_owned, offset, limit, total);
 
-    assert_int_equal(t_feed_json(t, page), RS_OK);
+    assert_int_equal(rt_prov_feed_json(t, page), RS_OK);
     json_decref(page);
 }
 
 static void test_paging(void **state)
 {
-    struct t *t = t_new(NULL);
+    struct rt_prov *t = t_new(NULL);
 
     (void)state;
     t_authenticate(t);
@@ -760,8 +668,8 @@ static void test_paging(void **state)
     expect_offset(t, "200");
     assert_int_equal(t->req.page, 2);
     feed_page(t, rows_from(201, 50), 200, 100, 250);
-    assert_true(t_next(t));
-    assert_true(t_next(t)); /* and stays done */
+    assert_true(rt_prov_next_ok(t));
+    assert_true(rt_prov_next_ok(t)); /* and stays done */
     assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_EMPLOYEE), 250);
     assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_EMPLOYMENT), 250);
     (void)rt_capture_find(&t->cap, RS_MODEL_EMPLOYEE, "250");
@@ -769,22 +677,22 @@ static void test_paging(void **state)
     assert_int_equal(rt_capture_count_remote_id(&t->cap, RS_MODEL_GROUP, "department:10"), 1);
     /* no subcompany anywhere: the one stand-in company */
     assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_COMPANY), 1);
-    expect_ref(rt_capture_find(&t->cap, RS_MODEL_EMPLOYEE, "7"), "company", RS_MODEL_COMPANY,
-               "company");
-    expect_str(rt_capture_find(&t->cap, RS_MODEL_COMPANY, "company"), "display_name", NULL);
-    t_free(t);
+    rt_prov_expect_ref(t, rt_capture_find(&t->cap, RS_MODEL_EMPLOYEE, "7"), "company",
+                       RS_MODEL_COMPANY, "company");
+    rt_prov_expect_str(rt_capture_find(&t->cap, RS_MODEL_COMPANY, "company"), "display_name", NULL);
+    rt_prov_free(t);
 }
 
 static void test_paging_stops(void **state)
 {
-    struct t *t = t_new(NULL);
+    struct rt_prov *t = t_new(NULL);
 
     (void)state;
     /* a full page that reaches total_elements is the last one */
     t_authenticate(t);
     expect_offset(t, "0");
     feed_page(t, rows_from(1, 100), 0, 100, 100);
-    assert_true(t_next(t));
+    assert_true(rt_prov_next_ok(t));
 
     /* a server that clamps limit to 50 (and says so) keeps paging by 50 */
     t_next_sync(t, true, 0, NOW_US);
@@ -794,25 +702,25 @@ static void test_paging_stops(void **state)
     feed_page(t, rows_from(51, 50), 50, 50, 120);
     expect_offset(t, "100");
     feed_page(t, rows_from(101, 20), 100, 50, 120);
-    assert_true(t_next(t));
+    assert_true(rt_prov_next_ok(t));
     assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_EMPLOYEE), 120);
 
     /* an empty organization: done, and the account still has its company */
     t_next_sync(t, true, 0, NOW_US);
     expect_offset(t, "0");
     feed_page(t, json_array(), 0, 100, 0);
-    assert_true(t_next(t));
+    assert_true(rt_prov_next_ok(t));
     assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_EMPLOYEE), 0);
     assert_int_equal(rt_capture_count(&t->cap, RT_CAPTURE_ANY), 1);
     (void)rt_capture_find(&t->cap, RS_MODEL_COMPANY, "company");
-    t_free(t);
+    rt_prov_free(t);
 }
 
 /* ---- tests: incremental */
 
 static void test_incremental_request(void **state)
 {
-    struct t *t = t_new(NULL);
+    struct rt_prov *t = t_new(NULL);
     int64_t since;
 
     (void)state;
@@ -827,12 +735,12 @@ static void test_incremental_request(void **state)
     /* a full sync ignores since */
     t_next_sync(t, true, since, NOW_US);
     expect_offset(t, "0");
-    t_free(t);
+    rt_prov_free(t);
 }
 
 static void test_incremental_paging_honoured(void **state)
 {
-    struct t *t = t_new(NULL);
+    struct rt_prov *t = t_new(NULL);
 
     (void)state;
     t_authenticate(t);
@@ -841,16 +749,16 @@ static void test_incremental_paging_honoured(void **state)
     feed_page(t, rows_from(1, 100), 0, 100, 130);
     expect_offset(t, "100&updated_since=2026-01-01T08%3A00%3A00");
     feed_page(t, rows_from(101, 30), 100, 100, 130);
-    assert_true(t_next(t));
+    assert_true(rt_prov_next_ok(t));
     assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_EMPLOYEE), 130);
     /* an incremental sync delivers what changed, and no stand-in beyond what employees name */
     assert_int_equal(rt_capture_count_remote_id(&t->cap, RS_MODEL_COMPANY, "company"), 1);
-    t_free(t);
+    rt_prov_free(t);
 }
 
 static void test_incremental_paging_ignored(void **state)
 {
-    struct t *t = t_new(NULL);
+    struct rt_prov *t = t_new(NULL);
     json_t *page;
 
     (void)state;
@@ -860,12 +768,12 @@ static void test_incremental_paging_ignored(void **state)
     page = page_of(rows_from(1, 150), 0, 100, 150);
     json_object_del(page, "metadata");
     expect_offset(t, "0&updated_since=2026-01-01T08%3A00%3A00");
-    assert_int_equal(t_feed_json(t, page), RS_OK);
+    assert_int_equal(rt_prov_feed_json(t, page), RS_OK);
     assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_EMPLOYEE), 150);
     /* so it asks on, and the same page again means offset was ignored: done, nothing twice */
     expect_offset(t, "150&updated_since=2026-01-01T08%3A00%3A00");
-    assert_int_equal(t_feed_json(t, page), RS_OK);
-    assert_true(t_next(t));
+    assert_int_equal(rt_prov_feed_json(t, page), RS_OK);
+    assert_true(rt_prov_next_ok(t));
     assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_EMPLOYEE), 150);
     json_decref(page);
 
@@ -873,15 +781,15 @@ static void test_incremental_paging_ignored(void **state)
     t_next_sync(t, false, NOW_US - HOUR_US, NOW_US);
     expect_offset(t, "0&updated_since=2026-01-01T08%3A00%3A00");
     feed_page(t, rows_from(1, 150), 0, 100, 150);
-    assert_true(t_next(t));
+    assert_true(rt_prov_next_ok(t));
 
     /* nothing changed */
     t_next_sync(t, false, NOW_US - HOUR_US, NOW_US);
     expect_offset(t, "0&updated_since=2026-01-01T08%3A00%3A00");
     feed_page(t, json_array(), 0, 100, 0);
-    assert_true(t_next(t));
+    assert_true(rt_prov_next_ok(t));
     assert_int_equal(rt_capture_count(&t->cap, RT_CAPTURE_ANY), 0);
-    t_free(t);
+    rt_prov_free(t);
 }
 
 /* ---- tests: values */
@@ -890,7 +798,7 @@ static void test_incremental_paging_ignored(void **state)
  * A new full sync (the token kept) whose one page holds row (owned); returns the employee's
  * fields, or NULL when it was skipped.
  */
-static const json_t *map_one(struct t *t, json_t *row_owned)
+static const json_t *map_one(struct rt_prov *t, json_t *row_owned)
 {
     json_t *rows = json_array();
     char id[64];
@@ -899,15 +807,15 @@ static const json_t *map_one(struct t *t, json_t *row_owned)
     json_array_append_new(rows, row_owned);
     t_next_sync(t, true, 0, NOW_US);
     assert_int_equal(t_feed_rows(t, rows), RS_OK);
-    assert_true(t_next(t));
+    assert_true(rt_prov_next_ok(t));
     return rt_capture_count_skipped(&t->cap, RT_CAPTURE_ANY)
                ? NULL
                : rt_capture_find(&t->cap, RS_MODEL_EMPLOYEE, id);
 }
 
-static struct t *t_ready(void)
+static struct rt_prov *t_ready(void)
 {
-    struct t *t = t_new(NULL);
+    struct rt_prov *t = t_new(NULL);
 
     t_authenticate(t);
     return t;
@@ -929,7 +837,7 @@ static void test_statuses_and_dates(void **state)
         /* an unexpected status is null, and the employee still arrives */
         {"on_sabbatical", "", NULL, NULL, NULL, NULL},
     };
-    struct t *t = t_ready();
+    struct rt_prov *t = t_ready();
 
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -942,14 +850,14 @@ static void test_statuses_and_dates(void **state)
                  cases[i].termination ? json_string(cases[i].termination) : NULL);
         emp = map_one(t, row);
         assert_non_null(emp);
-        expect_str(emp, "employment_status", cases[i].want_status);
-        expect_str(emp, "hire_date", cases[i].want_hire);
-        expect_str(emp, "start_date", cases[i].want_hire);
-        expect_str(emp, "termination_date", cases[i].want_termination);
-        expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "effective_date",
-                   cases[i].want_hire);
+        rt_prov_expect_str(emp, "employment_status", cases[i].want_status);
+        rt_prov_expect_str(emp, "hire_date", cases[i].want_hire);
+        rt_prov_expect_str(emp, "start_date", cases[i].want_hire);
+        rt_prov_expect_str(emp, "termination_date", cases[i].want_termination);
+        rt_prov_expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "effective_date",
+                           cases[i].want_hire);
     }
-    t_free(t);
+    rt_prov_free(t);
 }
 
 static void test_genders(void **state)
@@ -959,16 +867,16 @@ static void test_genders(void **state)
         {"other", "OTHER"}, {"non-binary", "NON-BINARY"}, {"unknown", NULL},
         {"", NULL},
     };
-    struct t *t = t_ready();
+    struct rt_prov *t = t_ready();
 
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         json_t *row = employee_row(1);
 
         set_attr(row, "gender", json_string(cases[i][0]));
-        expect_str(map_one(t, row), "gender", cases[i][1]);
+        rt_prov_expect_str(map_one(t, row), "gender", cases[i][1]);
     }
-    t_free(t);
+    rt_prov_free(t);
 }
 
 static void test_employment_types(void **state)
@@ -985,7 +893,7 @@ static void test_employment_types(void **state)
         {"29.5", "PART_TIME"},  {"20", "PART_TIME"}, {"0", "FULL_TIME"},        {"", "FULL_TIME"},
         {"forty", "FULL_TIME"}, {"-5", "FULL_TIME"}, {"20 hours", "FULL_TIME"},
     };
-    struct t *t = t_ready();
+    struct rt_prov *t = t_ready();
     json_t *row;
 
     (void)state;
@@ -993,34 +901,38 @@ static void test_employment_types(void **state)
         row = employee_row(1);
         set_attr(row, "employment_type", json_string(cases[i].type));
         assert_non_null(map_one(t, row));
-        expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "employment_type",
-                   cases[i].want);
+        rt_prov_expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "employment_type",
+                           cases[i].want);
     }
     for (size_t i = 0; i < sizeof(hours) / sizeof(hours[0]); i++) {
         row = employee_row(1);
         set_attr(row, "weekly_working_hours", json_string(hours[i][0]));
         assert_non_null(map_one(t, row));
-        expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "employment_type",
-                   hours[i][1]);
+        rt_prov_expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "employment_type",
+                           hours[i][1]);
     }
     /* hours as a number, or missing, or of a strange type: only a number below 35 counts */
     row = employee_row(1);
     set_attr(row, "weekly_working_hours", json_real(37.5));
     assert_non_null(map_one(t, row));
-    expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "employment_type", "FULL_TIME");
+    rt_prov_expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "employment_type",
+                       "FULL_TIME");
     row = employee_row(1);
     set_attr(row, "weekly_working_hours", json_integer(16));
     assert_non_null(map_one(t, row));
-    expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "employment_type", "PART_TIME");
+    rt_prov_expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "employment_type",
+                       "PART_TIME");
     row = employee_row(1);
     json_object_del(json_object_get(row, "attributes"), "weekly_working_hours");
     assert_non_null(map_one(t, row));
-    expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "employment_type", "FULL_TIME");
+    rt_prov_expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "employment_type",
+                       "FULL_TIME");
     row = employee_row(1);
     set_attr(row, "weekly_working_hours", json_pack("{s:i}", "h", 20));
     assert_non_null(map_one(t, row));
-    expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "employment_type", "FULL_TIME");
-    t_free(t);
+    rt_prov_expect_str(rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "1"), "employment_type",
+                       "FULL_TIME");
+    rt_prov_free(t);
 }
 
 static void test_names(void **state)
@@ -1045,7 +957,7 @@ static void test_names(void **state)
         {"Ann", NULL, NULL, NULL, "Ann"},
         {NULL, NULL, NULL, NULL, NULL},
     };
-    struct t *t = t_ready();
+    struct rt_prov *t = t_ready();
 
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -1058,12 +970,12 @@ static void test_names(void **state)
                  cases[i].preferred ? json_string(cases[i].preferred) : NULL);
         emp = map_one(t, row);
         assert_non_null(emp);
-        expect_str(emp, "first_name", cases[i].first);
-        expect_str(emp, "last_name", cases[i].last);
-        expect_str(emp, "preferred_name", cases[i].want_preferred);
-        expect_str(emp, "display_full_name", cases[i].want_display);
+        rt_prov_expect_str(emp, "first_name", cases[i].first);
+        rt_prov_expect_str(emp, "last_name", cases[i].last);
+        rt_prov_expect_str(emp, "preferred_name", cases[i].want_preferred);
+        rt_prov_expect_str(emp, "display_full_name", cases[i].want_display);
     }
-    t_free(t);
+    rt_prov_free(t);
 }
 
 static void test_nulls_and_missing_keys(void **state)
@@ -1074,7 +986,7 @@ static void test_nulls_and_missing_keys(void **state)
         "created_at", "employment_type", "weekly_working_hours", "department", "cost_centers",
         "team",       "office",          "subcompany",
     };
-    struct t *t = t_ready();
+    struct rt_prov *t = t_ready();
 
     (void)state;
     for (int missing = 0; missing < 2; missing++) {
@@ -1090,7 +1002,7 @@ static void test_nulls_and_missing_keys(void **state)
         }
         emp = map_one(t, row);
         assert_non_null(emp);
-        expect_str(emp, "employee_number", "3");
+        rt_prov_expect_str(emp, "employee_number", "3");
         for (size_t i = 0; i < 10; i++) {
             static const char *const nulls[] = {
                 "first_name",        "last_name",  "preferred_name",
@@ -1098,26 +1010,26 @@ static void test_nulls_and_missing_keys(void **state)
                 "employment_status", "manager",    "hire_date",
                 "remote_created_at",
             };
-            expect_str(emp, nulls[i], NULL);
+            rt_prov_expect_str(emp, nulls[i], NULL);
         }
-        expect_str(emp, "team", NULL);
-        expect_str(emp, "work_location", NULL);
-        expect_refs(emp, "groups", RS_MODEL_GROUP, 0, NULL);
-        expect_ref(emp, "company", RS_MODEL_COMPANY, "company");
+        rt_prov_expect_str(emp, "team", NULL);
+        rt_prov_expect_str(emp, "work_location", NULL);
+        expect_refs(t, emp, "groups", RS_MODEL_GROUP, 0, NULL);
+        rt_prov_expect_ref(t, emp, "company", RS_MODEL_COMPANY, "company");
         job = rt_capture_find(&t->cap, RS_MODEL_EMPLOYMENT, "3");
-        expect_str(job, "job_title", NULL);
-        expect_str(job, "employment_type", NULL);
-        expect_str(job, "effective_date", NULL);
+        rt_prov_expect_str(job, "job_title", NULL);
+        rt_prov_expect_str(job, "employment_type", NULL);
+        rt_prov_expect_str(job, "effective_date", NULL);
         /* the employee, its employment, the stand-in company: nothing else */
         assert_int_equal(rt_capture_count(&t->cap, RT_CAPTURE_ANY), 3);
         (void)rt_capture_find(&t->cap, RS_MODEL_COMPANY, "company");
     }
-    t_free(t);
+    rt_prov_free(t);
 }
 
 static void test_units(void **state)
 {
-    struct t *t = t_ready();
+    struct rt_prov *t = t_ready();
     json_t *rows = json_array(), *row;
     const json_t *emp;
 
@@ -1148,17 +1060,20 @@ static void test_units(void **state)
     assert_int_equal(rt_capture_count_skipped(&t->cap, RT_CAPTURE_ANY), 0);
 
     emp = rt_capture_find(&t->cap, RS_MODEL_EMPLOYEE, "1");
-    expect_refs(emp, "groups", RS_MODEL_GROUP, 3,
+    expect_refs(t, emp, "groups", RS_MODEL_GROUP, 3,
                 (const char *const[]){"department:Sales", "cost_center:5", "cost_center:6"});
-    expect_ref(emp, "team", RS_MODEL_TEAM, "t-1");
-    expect_ref(emp, "work_location", RS_MODEL_LOCATION, "Zürich");
-    expect_ref(emp, "company", RS_MODEL_COMPANY, "company"); /* the subcompany names nothing */
-    expect_str(rt_capture_find(&t->cap, RS_MODEL_GROUP, "department:Sales"), "name", "Sales");
-    expect_str(rt_capture_find(&t->cap, RS_MODEL_TEAM, "t-1"), "name", "Tigers");
-    expect_str(rt_capture_find(&t->cap, RS_MODEL_LOCATION, "Zürich"), "name", "Zürich");
-    expect_str(rt_capture_find(&t->cap, RS_MODEL_GROUP, "cost_center:6"), "type", "COST_CENTER");
+    rt_prov_expect_ref(t, emp, "team", RS_MODEL_TEAM, "t-1");
+    rt_prov_expect_ref(t, emp, "work_location", RS_MODEL_LOCATION, "Zürich");
+    rt_prov_expect_ref(t, emp, "company", RS_MODEL_COMPANY,
+                       "company"); /* the subcompany names nothing */
+    rt_prov_expect_str(rt_capture_find(&t->cap, RS_MODEL_GROUP, "department:Sales"), "name",
+                       "Sales");
+    rt_prov_expect_str(rt_capture_find(&t->cap, RS_MODEL_TEAM, "t-1"), "name", "Tigers");
+    rt_prov_expect_str(rt_capture_find(&t->cap, RS_MODEL_LOCATION, "Zürich"), "name", "Zürich");
+    rt_prov_expect_str(rt_capture_find(&t->cap, RS_MODEL_GROUP, "cost_center:6"), "type",
+                       "COST_CENTER");
     emp = rt_capture_find(&t->cap, RS_MODEL_EMPLOYEE, "2");
-    expect_refs(emp, "groups", RS_MODEL_GROUP, 2,
+    expect_refs(t, emp, "groups", RS_MODEL_GROUP, 2,
                 (const char *const[]){"department:Sales", "cost_center:6"});
     assert_int_equal(rt_capture_count_remote_id(&t->cap, RS_MODEL_GROUP, "department:Sales"), 1);
     assert_int_equal(rt_capture_count_remote_id(&t->cap, RS_MODEL_GROUP, "cost_center:5"), 1);
@@ -1175,12 +1090,12 @@ static void test_units(void **state)
             json_object_get(json_object_get(json_array_get(rows, 0), "attributes"), "team"),
             "value")));
     json_decref(rows);
-    t_free(t);
+    rt_prov_free(t);
 }
 
 static void test_huge_and_odd_strings(void **state)
 {
-    struct t *t = t_ready();
+    struct rt_prov *t = t_ready();
     size_t n = 100 * 1024;
     char *big = malloc(n + 1);
     const json_t *emp;
@@ -1251,9 +1166,9 @@ static void test_huge_and_odd_strings(void **state)
     set_attr(row, "id", json_string("E-0042"));
     emp = map_one(t, row);
     assert_non_null(emp);
-    expect_str(emp, "employee_number", "E-0042");
+    rt_prov_expect_str(emp, "employee_number", "E-0042");
     free(big);
-    t_free(t);
+    rt_prov_free(t);
 }
 
 static void test_wrong_types_skipped(void **state)
@@ -1281,7 +1196,7 @@ static void test_wrong_types_skipped(void **state)
         {"position", "{\"title\":\"CTO\"}"},
         {"employment_type", "{}"},
     };
-    struct t *t = t_ready();
+    struct rt_prov *t = t_ready();
 
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -1303,14 +1218,14 @@ static void test_wrong_types_skipped(void **state)
         assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_EMPLOYEE), 1);
         assert_int_equal(rt_capture_count(&t->cap, RS_MODEL_EMPLOYMENT), 1);
         (void)rt_capture_find(&t->cap, RS_MODEL_EMPLOYEE, "2");
-        assert_true(t_next(t));
+        assert_true(rt_prov_next_ok(t));
     }
-    t_free(t);
+    rt_prov_free(t);
 }
 
 static void test_odd_rows_skipped(void **state)
 {
-    struct t *t = t_ready();
+    struct rt_prov *t = t_ready();
     json_t *rows = json_pack("[s, i, n, [], {}, {s:s}, {s:s, s:[]}, {s:{s:{s:n}}}, o]", "row", 7,
                              "type", "Employee", "type", "Employee", "attributes", "attributes",
                              "id", "value", employee_row(9));
@@ -1327,27 +1242,27 @@ static void test_odd_rows_skipped(void **state)
     row = employee_row(4);
     set_attr(row, "supervisor", json_string("Grace Hopper"));
     set_attr(row, "weekly_working_hours", json_true());
-    expect_str(map_one(t, row), "manager", NULL);
-    t_free(t);
+    rt_prov_expect_str(map_one(t, row), "manager", NULL);
+    rt_prov_free(t);
 }
 
 static void test_sink_error_aborts(void **state)
 {
-    struct t *t = t_ready();
+    struct rt_prov *t = t_ready();
     json_t *page = load_fixture("employees.json");
 
     (void)state;
     for (int at = 1; at <= 7; at++) {
         t_next_sync(t, true, 0, NOW_US);
         rt_capture_fail_at(&t->cap, (size_t)at);
-        assert_false(t_next(t));
-        assert_int_equal(t_feed_json(t, page), RS_ERR_DB);
-        assert_false(t_next(t)); /* the page was not consumed */
+        assert_false(rt_prov_next_ok(t));
+        assert_int_equal(rt_prov_feed_json(t, page), RS_ERR_DB);
+        assert_false(rt_prov_next_ok(t)); /* the page was not consumed */
         assert_string_equal(t->req.url,
                             "https://api.personio.de/v1/company/employees?limit=100&offset=0");
     }
     json_decref(page);
-    t_free(t);
+    rt_prov_free(t);
 }
 
 int main(void)
