@@ -15,7 +15,6 @@
 
 #include <cmocka.h>
 #include <jansson.h>
-#include <libpq-fe.h>
 
 #include "rt_api.h"
 #include "rt_link.h"
@@ -38,80 +37,6 @@ static int group_teardown(void **state)
     return rt_sync_env_stop(&env);
 }
 
-/* One SQL statement on the test's database; the first value of the first row (malloc'd) or
-   NULL when there is none. */
-static char *sql_value(const char *sql)
-{
-    PGconn *conn = PQconnectdb(env.conninfo);
-    PGresult *res = conn ? PQexec(conn, sql) : NULL;
-    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-    char *out = NULL;
-
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
-        fail_msg("SQL failed: %s", conn ? PQerrorMessage(conn) : "no connection");
-    if (st == PGRES_TUPLES_OK && PQntuples(res) > 0)
-        out = strdup(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    PQfinish(conn);
-    return out;
-}
-
-static long sql_count(const char *fmt, const char *arg) RS_PRINTF(1, 0);
-
-/* fmt is one of this file's literals with one %s */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-static long sql_count(const char *fmt, const char *arg)
-{
-    char sql[1024];
-    char *value;
-    long n;
-
-    snprintf(sql, sizeof(sql), fmt, arg);
-    value = sql_value(sql);
-    n = value ? strtol(value, NULL, 10) : -1;
-    free(value);
-    return n;
-}
-#pragma GCC diagnostic pop
-
-static void expect_contains(const char *what, const char *text, const char *needle)
-{
-    if (!strstr(text, needle))
-        fail_msg("%s: \"%s\" not found in: %.800s", what, needle, text);
-}
-
-/* Exchanges public_token into acct (a BambooHR account) and checks Merge's AccountToken shape. */
-static void exchange_into(const char *public_token, struct rt_sync_account *acct)
-{
-    json_t *got = rt_link_exchange(&env, NULL, public_token, 200);
-    json_t *integration = json_object_get(got, "integration");
-
-    memset(acct, 0, sizeof(*acct));
-    acct->prov = &rt_sync_bamboohr;
-    if (!rt_sync_str(got, "account_token") || !rt_sync_str(got, "id"))
-        fail_msg("the exchange lacks account_token or id");
-    assert_string_equal(rt_sync_str(integration, "slug"), "bamboohr");
-    assert_string_equal(rt_sync_str(integration, "name"), "BambooHR");
-    assert_true(json_is_array(json_object_get(integration, "categories")));
-    assert_true(
-        json_is_object(json_object_get(integration, "api_endpoints_to_documentation_urls")));
-    snprintf(acct->id, sizeof(acct->id), "%s", rt_sync_str(got, "id"));
-    snprintf(acct->token, sizeof(acct->token), "%s", rt_sync_str(got, "account_token"));
-    json_decref(got);
-}
-
-/* Waits for acct's newest sync (not not_id) to end DONE; returns its id (malloc'd). */
-static char *expect_synced(const struct rt_sync_account *acct, const char *not_id)
-{
-    json_t *sync = rt_sync_wait(&env, acct, not_id);
-    char *id = strdup(rt_sync_str(sync, "id"));
-
-    assert_string_equal(rt_sync_str(sync, "status"), "DONE");
-    json_decref(sync);
-    return id;
-}
-
 static void test_api_key_flow(void **state)
 {
     json_t *link = rt_link_token(&env, NULL, "flow-1", "\"should_create_magic_link_url\":true");
@@ -128,10 +53,10 @@ static void test_api_key_flow(void **state)
         fail_msg("magic_link_url %s does not end with %s", magic ? magic : "null", path);
     /* the magic link opens the picker, with the security headers */
     rt_link_get(&env, path, "picker", &r);
-    expect_contains("picker", r.body, "/bamboohr\">BambooHR");
+    rt_api_expect_contains("picker", r.body, "/bamboohr\">BambooHR");
     assert_true(rt_resp_header(&r, "Content-Security-Policy", header, sizeof(header)));
-    expect_contains("CSP", header, "default-src 'none'");
-    expect_contains("CSP", header, "frame-ancestors 'none'");
+    rt_api_expect_contains("CSP", header, "default-src 'none'");
+    rt_api_expect_contains("CSP", header, "frame-ancestors 'none'");
     assert_true(rt_resp_header(&r, "Referrer-Policy", header, sizeof(header)));
     assert_string_equal(header, "no-referrer");
     assert_true(rt_resp_header(&r, "Cache-Control", header, sizeof(header)));
@@ -140,7 +65,7 @@ static void test_api_key_flow(void **state)
     /* the server filters too (no script) */
     snprintf(path, sizeof(path), "/link/%s?q=bob", token);
     rt_link_get(&env, path, "picker", &r);
-    expect_contains("filtered picker", r.body, ">HiBob");
+    rt_api_expect_contains("filtered picker", r.body, ">HiBob");
     assert_null(strstr(r.body, ">BambooHR"));
     rt_resp_cleanup(&r);
 
@@ -148,13 +73,14 @@ static void test_api_key_flow(void **state)
     rt_link_post(&env, token, NULL, "not-the-key", "form-test-failed", &r);
     assert_true(rt_resp_header(&r, "X-Roster-Check-Result", header, sizeof(header)));
     assert_string_equal(header, "wrong_credentials");
-    expect_contains("wrong key", r.body, "BambooHR did not accept the API key");
-    expect_contains("subdomain kept", r.body, "value=\"acme\"");
+    rt_api_expect_contains("wrong key", r.body, "BambooHR did not accept the API key");
+    rt_api_expect_contains("subdomain kept", r.body, "value=\"acme\"");
     assert_null(strstr(r.body, "not-the-key"));
     rt_resp_cleanup(&r);
-    assert_int_equal(sql_count("SELECT count(*) FROM linked_accounts WHERE "
-                               "end_user_origin_id = '%s'",
-                               "flow-1"),
+    assert_int_equal(rt_sync_sql_count(&env,
+                                       "SELECT count(*) FROM linked_accounts WHERE "
+                                       "end_user_origin_id = $1",
+                                       "flow-1"),
                      0);
     /* a forged form token is refused before any test */
     rt_link_post(&env, token, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "sandbox",
@@ -163,18 +89,18 @@ static void test_api_key_flow(void **state)
 
     /* the right key: connected, a public token, exchanged once */
     public_token = rt_link_connect(&env, token);
-    exchange_into(public_token, &acct);
+    rt_link_exchange_into(&env, public_token, &rt_sync_bamboohr, &acct);
     again = rt_link_exchange(&env, NULL, public_token, 404);
     json_decref(again);
-    free(expect_synced(&acct, NULL));
+    free(rt_sync_wait_for(&env, &acct, NULL, "DONE"));
     employees = rt_sync_employees(&env, &acct, "id");
     assert_int_equal(json_object_size(employees), EMPLOYEES);
     json_decref(employees);
     /* the link worked once */
     snprintf(path, sizeof(path), "/link/%s", token);
     rt_link_get(&env, path, "used", &r);
-    expect_contains("used page", r.body, "already used");
-    expect_contains("used page", r.body, "new link from the app that sent it");
+    rt_api_expect_contains("used page", r.body, "already used");
+    rt_api_expect_contains("used page", r.body, "new link from the app that sent it");
     rt_resp_cleanup(&r);
     /* bearer secrets in paths never reach the log */
     assert_false(rt_proc_log_contains(env.rosterd, token + 3));
@@ -226,15 +152,15 @@ static void test_link_token_validation(void **state)
     assert_true(json_is_null(json_object_get(link, "magic_link_url")));
     snprintf(url, sizeof(url), "/link/%s", rt_link_token_of(link));
     rt_link_get(&env, url, "form", &r);
-    expect_contains("preselected", r.body, "Connect BambooHR");
-    expect_contains("form", r.body, "type=\"password\"");
+    rt_api_expect_contains("preselected", r.body, "Connect BambooHR");
+    rt_api_expect_contains("form", r.body, "type=\"password\"");
     rt_resp_cleanup(&r);
     snprintf(url, sizeof(url), "/link/%s/hibob", rt_link_token_of(link));
     rt_link_get(&env, url, "no-provider", &r); /* not the preselected one */
     rt_resp_cleanup(&r);
     json_decref(link);
     rt_link_get(&env, "/link/lt_nosuchtokennosuchtokennosuchtokennosuchto", "unknown", &r);
-    expect_contains("unknown", r.body, "not valid");
+    rt_api_expect_contains("unknown", r.body, "not valid");
     rt_resp_cleanup(&r);
     rt_api_get(rt_api_url(url, env.rosterd, "/link/static/link.css"), NULL, NULL, &r);
     rt_api_expect_status(&r, 200, "link.css");
@@ -257,16 +183,17 @@ static void test_expired_and_revoked(void **state)
     snprintf(sql, sizeof(sql),
              "UPDATE link_sessions SET expires_at = now() - interval '1 minute' WHERE "
              "end_user_origin_id = 'exp-1' RETURNING id");
-    free(sql_value(sql));
+    free(rt_sync_sql_value(&env, sql, NULL));
     snprintf(path, sizeof(path), "/link/%s", rt_link_token_of(expired));
     rt_link_get(&env, path, "expired", &r);
-    expect_contains("expired page", r.body, "This link has expired");
-    expect_contains("expired page", r.body, "new link from the app that sent it");
+    rt_api_expect_contains("expired page", r.body, "This link has expired");
+    rt_api_expect_contains("expired page", r.body, "new link from the app that sent it");
     rt_resp_cleanup(&r);
     rt_link_post(&env, rt_link_token_of(expired), "x", "sandbox", "expired", &r); /* no post */
     rt_resp_cleanup(&r);
 
-    id = sql_value("SELECT id FROM link_sessions WHERE end_user_origin_id = 'rev-1'");
+    id = rt_sync_sql_value(&env, "SELECT id FROM link_sessions WHERE end_user_origin_id = $1",
+                           "rev-1");
     got = rt_sync_call(&env, NULL, "POST", NULL, 200, "/api/admin/v1/link-tokens/%s/revoke", id);
     assert_string_equal(rt_sync_str(got, "status"), "REVOKED");
     json_decref(got);
@@ -274,7 +201,7 @@ static void test_expired_and_revoked(void **state)
         rt_sync_call(&env, NULL, "POST", NULL, 409, "/api/admin/v1/link-tokens/%s/revoke", id));
     snprintf(path, sizeof(path), "/link/%s", rt_link_token_of(revoked));
     rt_link_get(&env, path, "revoked", &r);
-    expect_contains("revoked page", r.body, "This link was cancelled");
+    rt_api_expect_contains("revoked page", r.body, "This link was cancelled");
     rt_resp_cleanup(&r);
     /* re-issued: a new magic link for the same end user that works */
     reissued = rt_sync_call(&env, NULL, "POST", "{\"link_expiry_mins\":60}", 201,
@@ -309,14 +236,12 @@ static void test_relink_keeps_ids(void **state)
     json_t *second, *before, *after, *info;
     struct rt_sync_account acct, relinked;
     char *public_token, *sync_id;
-    const char *key;
-    void *iter;
 
     (void)state;
     public_token = rt_link_connect(&env, rt_link_token_of(first));
-    exchange_into(public_token, &acct);
+    rt_link_exchange_into(&env, public_token, &rt_sync_bamboohr, &acct);
     free(public_token);
-    sync_id = expect_synced(&acct, NULL);
+    sync_id = rt_sync_wait_for(&env, &acct, NULL, "DONE");
     before = rt_sync_employees(&env, &acct, "remote_id");
     /* a second link for the same end user and integration relinks that account */
     second = rt_link_token(&env, NULL, "relink-1", "\"integration\":\"bamboohr\"");
@@ -327,16 +252,12 @@ static void test_relink_keeps_ids(void **state)
         acct.id);
     json_decref(info);
     public_token = rt_link_connect(&env, rt_link_token_of(second));
-    exchange_into(public_token, &relinked);
+    rt_link_exchange_into(&env, public_token, &rt_sync_bamboohr, &relinked);
     assert_string_equal(relinked.id, acct.id);
-    free(expect_synced(&relinked, sync_id));
+    free(rt_sync_wait_for(&env, &relinked, sync_id, "DONE"));
     after = rt_sync_employees(&env, &relinked, "remote_id");
     assert_int_equal(json_object_size(after), json_object_size(before));
-    json_object_foreach_safe(before, iter, key, info)
-    {
-        assert_string_equal(rt_sync_str(json_object_get(after, key), "id"),
-                            rt_sync_str(info, "id"));
-    }
+    rt_sync_expect_same_ids(before, after);
     /* the exchange gave a new account token: the old one stopped working */
     json_decref(rt_sync_call(&env, &acct, "GET", NULL, 401, "/api/hris/v1/account-details"));
     free(public_token);
@@ -355,8 +276,8 @@ static void test_regenerate_and_delete(void **state)
     json_t *got;
 
     (void)state;
-    exchange_into(public_token, &acct);
-    free(expect_synced(&acct, NULL));
+    rt_link_exchange_into(&env, public_token, &rt_sync_bamboohr, &acct);
+    free(rt_sync_wait_for(&env, &acct, NULL, "DONE"));
     got = rt_sync_call(&env, &acct, "POST", NULL, 200, "/api/hris/v1/account-token/regenerate");
     assert_string_equal(rt_sync_str(got, "linked_account_id"), acct.id);
     fresh = acct;
@@ -364,15 +285,20 @@ static void test_regenerate_and_delete(void **state)
     json_decref(got);
     json_decref(rt_sync_call(&env, &acct, "GET", NULL, 401, "/api/hris/v1/account-details"));
     json_decref(rt_sync_call(&env, &fresh, "GET", NULL, 200, "/api/hris/v1/account-details"));
-    assert_true(sql_count("SELECT count(*) FROM employees WHERE linked_account_id = '%s'",
+    assert_true(
+        rt_sync_sql_count(&env, "SELECT count(*) FROM employees WHERE linked_account_id = $1::uuid",
                           acct.id) == EMPLOYEES);
     json_decref(rt_sync_call(&env, &fresh, "POST", NULL, 200, "/api/hris/v1/delete-account"));
     json_decref(rt_sync_call(&env, &fresh, "GET", NULL, 401, "/api/hris/v1/account-details"));
     json_decref(
         rt_sync_call(&env, NULL, "GET", NULL, 404, "/api/admin/v1/linked-accounts/%s", acct.id));
     assert_int_equal(
-        sql_count("SELECT count(*) FROM employees WHERE linked_account_id = '%s'", acct.id), 0);
-    assert_int_equal(sql_count("SELECT count(*) FROM linked_accounts WHERE id = '%s'", acct.id), 0);
+        rt_sync_sql_count(&env, "SELECT count(*) FROM employees WHERE linked_account_id = $1::uuid",
+                          acct.id),
+        0);
+    assert_int_equal(rt_sync_sql_count(
+                         &env, "SELECT count(*) FROM linked_accounts WHERE id = $1::uuid", acct.id),
+                     0);
     free(public_token);
     json_decref(link);
 }
@@ -387,8 +313,10 @@ static void test_isolation(void **state)
     (void)state;
     assert_non_null(other);
     theirs = rt_link_token(&env, other, "iso-1", NULL);
-    id = sql_value("SELECT id FROM link_sessions WHERE end_user_origin_id = 'iso-1' AND "
-                   "integration = 'bamboohr'");
+    id = rt_sync_sql_value(&env,
+                           "SELECT id FROM link_sessions WHERE end_user_origin_id = $1 AND "
+                           "integration = 'bamboohr'",
+                           "iso-1");
     /* another organization's key neither sees nor revokes this link */
     {
         struct rt_sync_env as_other = env;

@@ -19,7 +19,6 @@
 
 #include <cmocka.h>
 #include <jansson.h>
-#include <libpq-fe.h>
 #include <sodium.h>
 
 #include "rt_api.h"
@@ -34,8 +33,8 @@
 #define CLIENT_ID "roster-e2e"
 #define FORM_TYPE "Content-Type: application/x-www-form-urlencoded"
 
-static const struct rt_sync_provider factorial = {.slug = "factorial"};
-static const struct rt_sync_provider bamboohr = {.slug = "bamboohr"};
+static const struct rt_sync_provider factorial = {.slug = "factorial", .name = "Factorial"};
+static const struct rt_sync_provider bamboohr = {.slug = "bamboohr", .name = "BambooHR"};
 
 static struct rt_sync_env env;
 static char master_key_env[96];
@@ -76,40 +75,6 @@ static int group_teardown(void **state)
 }
 
 /* ---- small tools ---- */
-
-/* One SQL statement; the first value of the first row (malloc'd), or NULL when none. */
-static char *sql_value(const char *sql, const char *param)
-{
-    PGconn *conn = PQconnectdb(env.conninfo);
-    const char *params[1] = {param};
-    PGresult *res =
-        conn ? PQexecParams(conn, sql, param ? 1 : 0, NULL, params, NULL, NULL, 0) : NULL;
-    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-    char *out = NULL;
-
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
-        fail_msg("SQL failed: %s", conn ? PQerrorMessage(conn) : "no connection");
-    if (st == PGRES_TUPLES_OK && PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
-        out = strdup(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    PQfinish(conn);
-    return out;
-}
-
-static long sql_count(const char *sql, const char *param)
-{
-    char *value = sql_value(sql, param);
-    long n = value ? strtol(value, NULL, 10) : -1;
-
-    free(value);
-    return n;
-}
-
-static void expect_contains(const char *what, const char *text, const char *needle)
-{
-    if (!text || !strstr(text, needle))
-        fail_msg("%s: \"%s\" not found in: %.900s", what, needle, text ? text : "(null)");
-}
 
 /* The value of query parameter key in url, percent-decoded, into out ("" when absent). */
 static const char *query_param(const char *url, const char *key, char *out, size_t outlen)
@@ -176,7 +141,7 @@ static json_t *opened(const char *column, enum rs_sealed_kind kind, const char *
     struct rs_errbuf eb = {{0}, {0}};
 
     snprintf(sql, sizeof(sql), "SELECT %s FROM linked_accounts WHERE id = $1::uuid", column);
-    hex = sql_value(sql, account);
+    hex = rt_sync_sql_value(&env, sql, account);
     if (!hex)
         fail_msg("linked account %s has no %s", account, column);
     if (rs_sealed_open_json(vault, kind, account, NULL, hex, &out, &eb) != RS_OK)
@@ -281,9 +246,9 @@ static void decide(const struct signin *si, const char *decision, char *callback
 
     http("GET", si->authorize, NULL, NULL, &r);
     assert_int_equal(r.status, 200);
-    expect_contains("consent page", r.body, ">Approve</button>");
-    expect_contains("consent page", r.body, ">Deny</button>");
-    expect_contains("consent page", r.body, CLIENT_ID);
+    rt_api_expect_contains("consent page", r.body, ">Approve</button>");
+    rt_api_expect_contains("consent page", r.body, ">Deny</button>");
+    rt_api_expect_contains("consent page", r.body, CLIENT_ID);
     rt_resp_cleanup(&r);
     snprintf(body, sizeof(body), "%s&decision=%s", query, decision);
     http("POST", si->authorize, form, body, &r);
@@ -314,34 +279,6 @@ static char *sign_in(const char *token, const char *slug, const char *fields, st
     public_token = rt_link_attr(r.body, "id=\"roster-result\"", "data-public-token");
     rt_resp_cleanup(&r);
     return public_token;
-}
-
-/* Exchanges public_token into acct (slug's account) and returns nothing; checks the slug. */
-static void exchange_into(const char *public_token, const struct rt_sync_provider *prov,
-                          struct rt_sync_account *acct)
-{
-    json_t *got = rt_link_exchange(&env, NULL, public_token, 200);
-
-    memset(acct, 0, sizeof(*acct));
-    acct->prov = prov;
-    assert_string_equal(rt_sync_str(json_object_get(got, "integration"), "slug"), prov->slug);
-    snprintf(acct->id, sizeof(acct->id), "%s", rt_sync_str(got, "id"));
-    snprintf(acct->token, sizeof(acct->token), "%s", rt_sync_str(got, "account_token"));
-    json_decref(got);
-}
-
-/* The newest sync of acct (not not_id) ends `want`; its id (malloc'd). */
-static char *expect_sync(const struct rt_sync_account *acct, const char *not_id, const char *want)
-{
-    json_t *sync = rt_sync_wait(&env, acct, not_id);
-    char *id = strdup(rt_sync_str(sync, "id"));
-
-    if (strcmp(rt_sync_str(sync, "status"), want) != 0) {
-        char *text = json_dumps(sync, 0);
-        fail_msg("sync ended %s, want %s: %s", rt_sync_str(sync, "status"), want, text);
-    }
-    json_decref(sync);
-    return id;
 }
 
 /*
@@ -405,27 +342,28 @@ static void test_factorial_sign_in(void **state)
     /* the picker offers both OAuth providers, and says how each connects */
     snprintf(path, sizeof(path), "/link/%s", token);
     rt_link_get(&env, path, "picker", &r);
-    expect_contains("picker", r.body, "/factorial\">Factorial<span class=\"how\">Sign-in</span>");
-    expect_contains("picker", r.body,
-                    "/bamboohr\">BambooHR<span class=\"how\">Sign-in or API key</span>");
+    rt_api_expect_contains("picker", r.body,
+                           "/factorial\">Factorial<span class=\"how\">Sign-in</span>");
+    rt_api_expect_contains("picker", r.body,
+                           "/bamboohr\">BambooHR<span class=\"how\">Sign-in or API key</span>");
     rt_resp_cleanup(&r);
     /* Factorial's page is the sign-in, whose form may lead to the provider (form-action) */
     snprintf(path, sizeof(path), "/link/%s/factorial", token);
     rt_link_get(&env, path, "oauth", &r);
-    expect_contains("sign-in page", r.body, "Continue to Factorial</button>");
-    expect_contains("sign-in page", r.body, "Roster never sees your Factorial password");
+    rt_api_expect_contains("sign-in page", r.body, "Continue to Factorial</button>");
+    rt_api_expect_contains("sign-in page", r.body, "Roster never sees your Factorial password");
     header(&r, "Content-Security-Policy", csp, sizeof(csp));
     snprintf(url, sizeof(url), "form-action 'self' %s;", rt_proc_url(env.sandbox));
-    expect_contains("CSP", csp, url);
+    rt_api_expect_contains("CSP", csp, url);
     rt_resp_cleanup(&r);
 
     public_token = sign_in(token, "factorial", "", &si, url, sizeof(url));
     expect_pkce(&si);
     /* the state was used up, and nothing of it stays */
-    assert_int_equal(sql_count("SELECT count(*) FROM link_oauth_states", NULL), 0);
-    exchange_into(public_token, &factorial, &acct);
+    assert_int_equal(rt_sync_sql_count(&env, "SELECT count(*) FROM link_oauth_states", NULL), 0);
+    rt_link_exchange_into(&env, public_token, &factorial, &acct);
     json_decref(rt_link_exchange(&env, NULL, public_token, 404));
-    free(expect_sync(&acct, NULL, "DONE"));
+    free(rt_sync_wait_for(&env, &acct, NULL, "DONE"));
     employees = rt_sync_employees(&env, &acct, "remote_id");
     assert_int_equal(json_object_size(employees), EMPLOYEES);
     json_decref(employees);
@@ -436,15 +374,18 @@ static void test_factorial_sign_in(void **state)
     free(stored_refresh(acct.id));
     /* a replayed callback (the same state again) is refused, and changes nothing */
     snprintf(count, sizeof(count), "%ld",
-             sql_count("SELECT count(*) FROM syncs WHERE linked_account_id = $1::uuid", acct.id));
+             rt_sync_sql_count(
+                 &env, "SELECT count(*) FROM syncs WHERE linked_account_id = $1::uuid", acct.id));
     callback(url, "oauth-bad-state", &r);
-    expect_contains("replay", r.body, "did not start here or has expired");
+    rt_api_expect_contains("replay", r.body, "did not start here or has expired");
     rt_resp_cleanup(&r);
     assert_int_equal(
-        sql_count("SELECT count(*) FROM syncs WHERE linked_account_id = $1::uuid", acct.id),
+        rt_sync_sql_count(&env, "SELECT count(*) FROM syncs WHERE linked_account_id = $1::uuid",
+                          acct.id),
         strtol(count, NULL, 10));
     assert_int_equal(
-        sql_count("SELECT count(*) FROM linked_accounts WHERE end_user_origin_id = $1", "fac-1"),
+        rt_sync_sql_count(
+            &env, "SELECT count(*) FROM linked_accounts WHERE end_user_origin_id = $1", "fac-1"),
         1);
     /* the link worked once; no secret of the flow reached the log */
     snprintf(path, sizeof(path), "/link/%s", token);
@@ -473,33 +414,33 @@ static void test_bamboohr_sign_in(void **state)
     /* the preselected BambooHR page: the API-key form, with the sign-in offered beside it */
     snprintf(path, sizeof(path), "/link/%s", token);
     rt_link_get(&env, path, "form", &r);
-    expect_contains("both ways", r.body,
-                    "<nav class=\"ways\" aria-label=\"How to connect BambooHR\">");
+    rt_api_expect_contains("both ways", r.body,
+                           "<nav class=\"ways\" aria-label=\"How to connect BambooHR\">");
     snprintf(url, sizeof(url), "href=\"/link/%s/bamboohr/oauth\">Sign in with BambooHR", token);
-    expect_contains("both ways", r.body, url);
-    expect_contains("both ways", r.body, "aria-current=\"page\">Use an API key");
+    rt_api_expect_contains("both ways", r.body, url);
+    rt_api_expect_contains("both ways", r.body, "aria-current=\"page\">Use an API key");
     rt_resp_cleanup(&r);
     /* the sign-in asks the subdomain first, checked like every field; nothing is stored */
     form_token = form_token_of(token, "bamboohr", "oauth");
     post_start(token, "bamboohr", form_token, "&f_subdomain=-acme", &r);
     expect_page(&r, "oauth-invalid");
-    expect_contains("bad subdomain", r.body, "aria-invalid=\"true\"");
+    rt_api_expect_contains("bad subdomain", r.body, "aria-invalid=\"true\"");
     rt_resp_cleanup(&r);
     post_start(token, "bamboohr", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
                "&f_subdomain=acme", &r);
     expect_page(&r, "oauth-expired"); /* a forged form token */
     header(&r, "Content-Security-Policy", csp, sizeof(csp));
     snprintf(url, sizeof(url), "form-action 'self' %s;", rt_proc_url(env.sandbox));
-    expect_contains("CSP", csp, url);
+    rt_api_expect_contains("CSP", csp, url);
     rt_resp_cleanup(&r);
     free(form_token);
-    assert_int_equal(sql_count("SELECT count(*) FROM link_oauth_states", NULL), 0);
+    assert_int_equal(rt_sync_sql_count(&env, "SELECT count(*) FROM link_oauth_states", NULL), 0);
 
     public_token = sign_in(token, "bamboohr", "&f_subdomain=acme", &si, url, sizeof(url));
     expect_pkce(&si);
-    expect_contains("scope", si.authorize, "scope=offline_access%20field%20employee");
-    exchange_into(public_token, &bamboohr, &acct);
-    free(expect_sync(&acct, NULL, "DONE"));
+    rt_api_expect_contains("scope", si.authorize, "scope=offline_access%20field%20employee");
+    rt_link_exchange_into(&env, public_token, &bamboohr, &acct);
+    free(rt_sync_wait_for(&env, &acct, NULL, "DONE"));
     employees = rt_sync_employees(&env, &acct, "remote_id");
     assert_int_equal(json_object_size(employees), EMPLOYEES);
     json_decref(employees);
@@ -516,7 +457,7 @@ static void test_bad_states(void **state)
 {
     json_t *link = rt_link_token_at(&env, NULL, "forged-1", "factorial", NULL);
     char url[RT_API_URL_MAX], callback_url[4096], sql[256];
-    long accounts = sql_count("SELECT count(*) FROM linked_accounts", NULL);
+    long accounts = rt_sync_sql_count(&env, "SELECT count(*) FROM linked_accounts", NULL);
     static const char *const queries[] = {
         "state=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&code=abc", /* never issued */
         "code=abc",                                                   /* no state */
@@ -531,24 +472,27 @@ static void test_bad_states(void **state)
         rt_api_url(url, env.rosterd, "/link/oauth/callback%s%s", queries[i][0] ? "?" : "",
                    queries[i]);
         callback(url, "oauth-bad-state", &r);
-        expect_contains("bad state", r.body, "Open your link again");
+        rt_api_expect_contains("bad state", r.body, "Open your link again");
         rt_resp_cleanup(&r);
     }
     /* a real state with something wrong around it: refused, and spent */
     start(&si, rt_link_token_of(link), "factorial", "");
     /* stored hashed, the verifier and the link token sealed: none of them readable */
-    assert_int_equal(sql_count("SELECT count(*) FROM link_oauth_states WHERE state_hash = "
-                               "sha256(convert_to($1, 'UTF8'))",
-                               si.state),
+    assert_int_equal(rt_sync_sql_count(&env,
+                                       "SELECT count(*) FROM link_oauth_states WHERE state_hash = "
+                                       "sha256(convert_to($1, 'UTF8'))",
+                                       si.state),
                      1);
-    assert_int_equal(sql_count("SELECT count(*) FROM link_oauth_states WHERE "
-                               "position(convert_to($1, 'UTF8') IN secrets) > 0 OR "
-                               "position(convert_to($1, 'UTF8') IN state_hash) > 0",
-                               si.state),
+    assert_int_equal(rt_sync_sql_count(&env,
+                                       "SELECT count(*) FROM link_oauth_states WHERE "
+                                       "position(convert_to($1, 'UTF8') IN secrets) > 0 OR "
+                                       "position(convert_to($1, 'UTF8') IN state_hash) > 0",
+                                       si.state),
                      0);
-    assert_int_equal(sql_count("SELECT count(*) FROM link_oauth_states WHERE "
-                               "position(convert_to($1, 'UTF8') IN secrets) > 0",
-                               si.token),
+    assert_int_equal(rt_sync_sql_count(&env,
+                                       "SELECT count(*) FROM link_oauth_states WHERE "
+                                       "position(convert_to($1, 'UTF8') IN secrets) > 0",
+                                       si.token),
                      0);
     rt_api_url(url, env.rosterd, "/link/oauth/callback?state=%s&state=%s&code=abc", si.state,
                si.state); /* a repeated parameter */
@@ -562,15 +506,17 @@ static void test_bad_states(void **state)
     snprintf(sql, sizeof(sql),
              "UPDATE link_oauth_states SET expires_at = now() - interval '1 second' WHERE "
              "state_hash = sha256(convert_to($1, 'UTF8')) RETURNING id");
-    free(sql_value(sql, si.state));
+    free(rt_sync_sql_value(&env, sql, si.state));
     decide(&si, "approve", callback_url, sizeof(callback_url));
     callback(callback_url, "oauth-bad-state", &r);
     rt_resp_cleanup(&r);
-    assert_int_equal(sql_count("SELECT count(*) FROM link_oauth_states WHERE state_hash = "
-                               "sha256(convert_to($1, 'UTF8'))",
-                               si.state),
+    assert_int_equal(rt_sync_sql_count(&env,
+                                       "SELECT count(*) FROM link_oauth_states WHERE state_hash = "
+                                       "sha256(convert_to($1, 'UTF8'))",
+                                       si.state),
                      0);
-    assert_int_equal(sql_count("SELECT count(*) FROM linked_accounts", NULL), accounts);
+    assert_int_equal(rt_sync_sql_count(&env, "SELECT count(*) FROM linked_accounts", NULL),
+                     accounts);
     /* the link itself still works */
     snprintf(url, sizeof(url), "/link/%s", rt_link_token_of(link));
     rt_link_get(&env, url, "picker", &r);
@@ -591,14 +537,15 @@ static void test_deny(void **state)
     decide(&si, "deny", callback_url, sizeof(callback_url));
     assert_string_equal(query_param(callback_url, "error", error, sizeof(error)), "access_denied");
     callback(callback_url, "oauth-declined", &r);
-    expect_contains("declined", r.body, "Access to Factorial was declined");
+    rt_api_expect_contains("declined", r.body, "Access to Factorial was declined");
     snprintf(want, sizeof(want), "<a href=\"/link/%s/factorial/oauth\">Try again</a>", token);
-    expect_contains("declined: try again", r.body, want);
+    rt_api_expect_contains("declined: try again", r.body, want);
     snprintf(want, sizeof(want), "<a href=\"/link/%s\">All HR systems</a>", token);
-    expect_contains("declined: back to the picker", r.body, want);
+    rt_api_expect_contains("declined: back to the picker", r.body, want);
     rt_resp_cleanup(&r);
     assert_int_equal(
-        sql_count("SELECT count(*) FROM linked_accounts WHERE end_user_origin_id = $1", "deny-1"),
+        rt_sync_sql_count(
+            &env, "SELECT count(*) FROM linked_accounts WHERE end_user_origin_id = $1", "deny-1"),
         0);
     callback(callback_url, "oauth-bad-state", &r); /* the state was spent */
     rt_resp_cleanup(&r);
@@ -624,9 +571,9 @@ static void test_no_client(void **state)
     link = rt_link_token_at(&env, key, "noclient-1", "factorial", NULL);
     snprintf(path, sizeof(path), "/link/%s/factorial", rt_link_token_of(link));
     rt_link_get(&env, path, "oauth-not-set-up", &r);
-    expect_contains("not set up", r.body, "Factorial is not set up yet");
-    expect_contains("not set up", r.body,
-                    "App without OAuth has not set up sign-in with Factorial");
+    rt_api_expect_contains("not set up", r.body, "Factorial is not set up yet");
+    rt_api_expect_contains("not set up", r.body,
+                           "App without OAuth has not set up sign-in with Factorial");
     assert_null(strstr(r.body, "<form"));
     rt_resp_cleanup(&r);
     /* posting the sign-in anyway (with the session's form token, from the API-key form) */
@@ -637,14 +584,16 @@ static void test_no_client(void **state)
     post_start(rt_link_token_of(link), "factorial", form_token, "", &r);
     expect_page(&r, "oauth-not-set-up");
     rt_resp_cleanup(&r);
-    assert_int_equal(sql_count("SELECT count(*) FROM link_oauth_states s JOIN link_sessions l ON "
-                               "l.id = s.link_session_id WHERE l.end_user_origin_id = $1",
-                               "noclient-1"),
-                     0);
+    assert_int_equal(
+        rt_sync_sql_count(&env,
+                          "SELECT count(*) FROM link_oauth_states s JOIN link_sessions l ON "
+                          "l.id = s.link_session_id WHERE l.end_user_origin_id = $1",
+                          "noclient-1"),
+        0);
     /* BambooHR's sign-in says so too, and offers the API key instead */
     snprintf(path, sizeof(path), "/link/%s/bamboohr/oauth", rt_link_token_of(link));
     rt_link_get(&env, path, "oauth-not-set-up", &r);
-    expect_contains("not set up", r.body, "Connect with an API key instead");
+    rt_api_expect_contains("not set up", r.body, "Connect with an API key instead");
     rt_resp_cleanup(&r);
     free(form_token);
     free(key);
@@ -668,8 +617,8 @@ static void link_factorial(const char *origin, struct rt_sync_account *acct, cha
     rt_resp_cleanup(&r);
     public_token = sign_in(rt_link_token_of(link), "factorial", "", &si, url, sizeof(url));
 
-    exchange_into(public_token, &factorial, acct);
-    *sync_id = expect_sync(acct, NULL, "DONE");
+    rt_link_exchange_into(&env, public_token, &factorial, acct);
+    *sync_id = rt_sync_wait_for(&env, acct, NULL, "DONE");
     free(public_token);
     json_decref(link);
 }
@@ -732,8 +681,8 @@ static void test_refresh_rotation(void **state)
     /* the first request: 401; then one refresh (sent once); then the same request again */
     assert_int_equal(json_integer_value(json_object_get(json_array_get(log, before), "status")),
                      401);
-    expect_contains("after the 401", rt_sync_str(json_array_get(log, before + 1), "path"),
-                    "/oauth/token");
+    rt_api_expect_contains("after the 401", rt_sync_str(json_array_get(log, before + 1), "path"),
+                           "/oauth/token");
     assert_string_equal(rt_sync_str(json_array_get(log, before + 2), "path"),
                         rt_sync_str(json_array_get(log, before), "path"));
     assert_int_equal(count_requests(log, before, "/factorial/api/", 401), 1);
@@ -766,9 +715,7 @@ static void test_revoked_then_relink(void **state)
 {
     struct rt_sync_account acct, relinked;
     char *sync_id, *failed_id, *public_token, url[4096];
-    json_t *before, *after, *got, *info, *link;
-    const char *key;
-    void *iter;
+    json_t *before, *after, *got, *link;
     struct signin si;
 
     (void)state;
@@ -780,27 +727,23 @@ static void test_revoked_then_relink(void **state)
     json_decref(rt_sync_expect(&env, &acct, "FULL", "FAILED"));
     got = rt_sync_call(&env, NULL, "GET", NULL, 200, "/api/admin/v1/linked-accounts/%s", acct.id);
     assert_string_equal(rt_sync_str(got, "status"), "RELINK_NEEDED");
-    expect_contains("status_detail", rt_sync_str(got, "last_error"),
-                    "Factorial refused the stored authorization");
-    expect_contains("status_detail", rt_sync_str(got, "last_error"), "relink the account");
+    rt_api_expect_contains("status_detail", rt_sync_str(got, "last_error"),
+                           "Factorial refused the stored authorization");
+    rt_api_expect_contains("status_detail", rt_sync_str(got, "last_error"), "relink the account");
     json_decref(got);
-    failed_id = expect_sync(&acct, sync_id, "FAILED");
+    failed_id = rt_sync_wait_for(&env, &acct, sync_id, "FAILED");
     /* a new link for the same end user: signed in again, the same account and every id kept */
     link = rt_link_token_at(&env, NULL, "revoke-1", "factorial", "\"integration\":\"factorial\"");
     public_token = sign_in(rt_link_token_of(link), "factorial", "", &si, url, sizeof(url));
-    exchange_into(public_token, &factorial, &relinked);
+    rt_link_exchange_into(&env, public_token, &factorial, &relinked);
     assert_string_equal(relinked.id, acct.id);
-    free(expect_sync(&relinked, failed_id, "DONE"));
+    free(rt_sync_wait_for(&env, &relinked, failed_id, "DONE"));
     got = rt_sync_call(&env, NULL, "GET", NULL, 200, "/api/admin/v1/linked-accounts/%s", acct.id);
     assert_string_equal(rt_sync_str(got, "status"), "COMPLETE");
     json_decref(got);
     after = rt_sync_employees(&env, &relinked, "remote_id");
     assert_int_equal(json_object_size(after), json_object_size(before));
-    json_object_foreach_safe(before, iter, key, info)
-    {
-        assert_string_equal(rt_sync_str(json_object_get(after, key), "id"),
-                            rt_sync_str(info, "id"));
-    }
+    rt_sync_expect_same_ids(before, after);
     free(public_token);
     free(sync_id);
     free(failed_id);
@@ -813,35 +756,29 @@ static void test_revoked_then_relink(void **state)
 static void test_api_key_to_oauth(void **state)
 {
     json_t *first = rt_link_token(&env, NULL, "bhr-switch-1", "\"integration\":\"bamboohr\"");
-    json_t *second, *before, *after, *credentials, *info;
+    json_t *second, *before, *after, *credentials;
     struct rt_sync_account acct, relinked;
     char *public_token, *sync_id, url[4096];
-    const char *key;
-    void *iter;
     struct signin si;
 
     (void)state;
     public_token = rt_link_connect(&env, rt_link_token_of(first));
-    exchange_into(public_token, &bamboohr, &acct);
+    rt_link_exchange_into(&env, public_token, &bamboohr, &acct);
     free(public_token);
-    sync_id = expect_sync(&acct, NULL, "DONE");
+    sync_id = rt_sync_wait_for(&env, &acct, NULL, "DONE");
     before = rt_sync_employees(&env, &acct, "remote_id");
     second = rt_link_token(&env, NULL, "bhr-switch-1", "\"integration\":\"bamboohr\"");
     public_token =
         sign_in(rt_link_token_of(second), "bamboohr", "&f_subdomain=acme", &si, url, sizeof(url));
-    exchange_into(public_token, &bamboohr, &relinked);
+    rt_link_exchange_into(&env, public_token, &bamboohr, &relinked);
     assert_string_equal(relinked.id, acct.id);
-    free(expect_sync(&relinked, sync_id, "DONE"));
+    free(rt_sync_wait_for(&env, &relinked, sync_id, "DONE"));
     credentials = opened("credentials", RS_SEALED_CREDENTIALS, acct.id);
     assert_null(json_object_get(credentials, "api_key")); /* the key is gone */
     json_decref(credentials);
     after = rt_sync_employees(&env, &relinked, "remote_id");
     assert_int_equal(json_object_size(after), EMPLOYEES);
-    json_object_foreach_safe(before, iter, key, info)
-    {
-        assert_string_equal(rt_sync_str(json_object_get(after, key), "id"),
-                            rt_sync_str(info, "id"));
-    }
+    rt_sync_expect_same_ids(before, after);
     free(public_token);
     free(sync_id);
     json_decref(before);

@@ -149,3 +149,9 @@ void rt_api_seed(const char *database_url, const char *account_id, int n)
         fail_msg("rosterd seed-example %s %d failed", account_id, n);
     free(out);
 }
+
+void rt_api_expect_contains(const char *what, const char *text, const char *needle)
+{
+    if (!text || !strstr(text, needle))
+        fail_msg("%s: \"%s\" not found in: %.900s", what, needle, text ? text : "(null)");
+}

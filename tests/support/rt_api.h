@@ -37,6 +37,9 @@ void rt_api_expect_status(const struct rt_resp *r, long status, const char *what
  */
 void rt_api_expect_error(const struct rt_resp *r, long status, const char *param, const char *what);
 
+/* text (NULL counts as empty) contains needle; `what` names the case in the failure message. */
+void rt_api_expect_contains(const char *what, const char *text, const char *needle);
+
 /* A 200 listing page: its "results" array (borrowed from r). */
 json_t *rt_api_results(const struct rt_resp *r, const char *what);
 

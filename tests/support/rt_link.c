@@ -137,3 +137,23 @@ const char *rt_link_token_of(const json_t *link)
 {
     return rt_api_str(link, "link_token");
 }
+
+void rt_link_exchange_into(struct rt_sync_env *env, const char *public_token,
+                           const struct rt_sync_provider *prov, struct rt_sync_account *acct)
+{
+    json_t *got = rt_link_exchange(env, NULL, public_token, 200);
+    json_t *integration = json_object_get(got, "integration");
+
+    memset(acct, 0, sizeof(*acct));
+    acct->prov = prov;
+    if (!rt_sync_str(got, "account_token") || !rt_sync_str(got, "id"))
+        fail_msg("the exchange lacks account_token or id");
+    assert_string_equal(rt_sync_str(integration, "slug"), prov->slug);
+    assert_string_equal(rt_sync_str(integration, "name"), prov->name);
+    assert_true(json_is_array(json_object_get(integration, "categories")));
+    assert_true(
+        json_is_object(json_object_get(integration, "api_endpoints_to_documentation_urls")));
+    snprintf(acct->id, sizeof(acct->id), "%s", rt_sync_str(got, "id"));
+    snprintf(acct->token, sizeof(acct->token), "%s", rt_sync_str(got, "account_token"));
+    json_decref(got);
+}

@@ -50,6 +50,13 @@ char *rt_link_connect(struct rt_sync_env *env, const char *token);
 json_t *rt_link_exchange(struct rt_sync_env *env, const char *key, const char *public_token,
                          long status);
 
+/*
+ * Exchanges public_token (env->key) into acct, an account of prov: the answer must be 200 with
+ * Merge's AccountToken shape (account_token, id, and integration with prov's slug and name,
+ * categories and api_endpoints_to_documentation_urls).
+ */
+void rt_link_exchange_into(struct rt_sync_env *env, const char *public_token,
+                           const struct rt_sync_provider *prov, struct rt_sync_account *acct);
 /* The link token of a LinkToken object: from its magic_link_url when it has one. */
 const char *rt_link_token_of(const json_t *link);
 

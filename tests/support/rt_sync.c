@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
 
 #include "rt_api.h"
 #include "rt_http.h"
@@ -19,6 +20,7 @@
 
 const struct rt_sync_provider rt_sync_bamboohr = {
     .slug = "bamboohr",
+    .name = "BambooHR",
     .credentials = "{\"subdomain\":\"acme\",\"api_key\":\"sandbox\"}",
     .records_path = "/api/v2/datasets/employee/data",
     .incremental = true,
@@ -27,6 +29,7 @@ const struct rt_sync_provider rt_sync_bamboohr = {
 
 const struct rt_sync_provider rt_sync_personio = {
     .slug = "personio",
+    .name = "Personio",
     .credentials = "{\"client_id\":\"roster\",\"client_secret\":\"sandbox\"}",
     .records_path = "/v1/company/employees",
     .incremental = true,
@@ -34,6 +37,7 @@ const struct rt_sync_provider rt_sync_personio = {
 
 const struct rt_sync_provider rt_sync_hibob = {
     .slug = "hibob",
+    .name = "HiBob",
     .credentials = "{\"service_user_id\":\"roster\",\"service_user_token\":\"sandbox\"}",
     .records_path = "/v1/people/search",
     .personal_email = true,
@@ -508,4 +512,60 @@ const char *rt_sync_today(char out[16])
     gmtime_r(&now, &tm);
     strftime(out, 16, "%Y-%m-%d", &tm);
     return out;
+}
+
+char *rt_sync_wait_for(struct rt_sync_env *env, const struct rt_sync_account *acct,
+                       const char *not_id, const char *want)
+{
+    json_t *sync = rt_sync_wait(env, acct, not_id);
+    char *id = strdup(rt_sync_str(sync, "id"));
+
+    if (strcmp(rt_sync_str(sync, "status"), want) != 0) {
+        char *text = json_dumps(sync, 0);
+        fail_msg("sync ended %s, want %s: %s", rt_sync_str(sync, "status"), want, text);
+    }
+    json_decref(sync);
+    return id;
+}
+
+void rt_sync_expect_same_ids(const json_t *before, const json_t *after)
+{
+    const char *key;
+    json_t *employee;
+
+    json_object_foreach((json_t *)before, key, employee)
+    {
+        const char *kept = rt_sync_str(json_object_get(after, key), "id");
+
+        if (!kept)
+            fail_msg("employee %s is gone", key);
+        assert_string_equal(kept, rt_sync_str(employee, "id"));
+    }
+}
+
+char *rt_sync_sql_value(struct rt_sync_env *env, const char *sql, const char *param)
+{
+    PGconn *conn = PQconnectdb(env->conninfo);
+    const char *params[1] = {param};
+    PGresult *res =
+        conn ? PQexecParams(conn, sql, param ? 1 : 0, NULL, params, NULL, NULL, 0) : NULL;
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    char *out = NULL;
+
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+        fail_msg("SQL failed: %s", conn ? PQerrorMessage(conn) : "no connection");
+    if (st == PGRES_TUPLES_OK && PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
+        out = strdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    PQfinish(conn);
+    return out;
+}
+
+long rt_sync_sql_count(struct rt_sync_env *env, const char *sql, const char *param)
+{
+    char *value = rt_sync_sql_value(env, sql, param);
+    long n = value ? strtol(value, NULL, 10) : -1;
+
+    free(value);
+    return n;
 }

@@ -20,6 +20,7 @@
 /* One provider as the tests drive it. */
 struct rt_sync_provider {
     const char *slug;         /* integration slug and sandbox prefix */
+    const char *name;         /* the integration's name, as the API shows it */
     const char *credentials;  /* JSON object the sandbox accepts */
     const char *records_path; /* path_contains of the employee listing (faults, request log) */
     bool incremental;         /* the adapter can sync changes only */
@@ -120,6 +121,12 @@ json_t *rt_sync_history(struct rt_sync_env *env, const struct rt_sync_account *a
 json_t *rt_sync_wait(struct rt_sync_env *env, const struct rt_sync_account *acct,
                      const char *not_id);
 /*
+ * rt_sync_wait whose sync must end with status `want` (the sync object is printed otherwise);
+ * its id (malloc'd).
+ */
+char *rt_sync_wait_for(struct rt_sync_env *env, const struct rt_sync_account *acct,
+                       const char *not_id, const char *want);
+/*
  * Queues a sync of kind ("FULL" or "INCREMENTAL") through the admin API, which must queue it,
  * and waits for its end; returns the sync object (new reference). Its status is not checked.
  */
@@ -146,6 +153,11 @@ json_t *rt_sync_jobs(struct rt_sync_env *env, const struct rt_sync_account *acct
    the test when there is none. */
 json_t *rt_sync_stored(const struct rt_sync_account *acct, const json_t *employees,
                        const json_t *person);
+/*
+ * Every employee of before (as rt_sync_employees keyed by "remote_id" gives them) is in after
+ * with the same id: what a relink must keep.
+ */
+void rt_sync_expect_same_ids(const json_t *before, const json_t *after);
 /* An object keyed by each record's `key` member ("id", "remote_id") (new reference). */
 json_t *rt_sync_by(const json_t *records, const char *key);
 /* The id of the group of type and name in groups, or NULL. */
@@ -155,6 +167,14 @@ bool rt_sync_has(const json_t *array, const char *value);
 /* The string member key of obj, or NULL. */
 const char *rt_sync_str(const json_t *obj, const char *key);
 
+/*
+ * One SQL statement on env's database with at most one text parameter (NULL: none); the first
+ * value of the first row (malloc'd), or NULL when there is none or it is NULL. Fails the test
+ * when the statement fails.
+ */
+char *rt_sync_sql_value(struct rt_sync_env *env, const char *sql, const char *param);
+/* rt_sync_sql_value as a number (a count); -1 when there is no value. */
+long rt_sync_sql_count(struct rt_sync_env *env, const char *sql, const char *param);
 /* Today's date in UTC as YYYY-MM-DD. */
 const char *rt_sync_today(char out[16]);
 
