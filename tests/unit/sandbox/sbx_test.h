@@ -82,6 +82,29 @@ static inline json_t *sbx_test_json(const struct sbx_resp *resp)
     return root;
 }
 
+/*
+ * A call of the control API (path under /_control, body JSON text or NULL): its status; its
+ * JSON answer in *out (new reference) when out is not NULL. Every answer must be JSON.
+ */
+static inline int sbx_test_control(struct sbx_ctx *ctx, enum sbx_method method, const char *path,
+                                   const char *body, json_t **out)
+{
+    struct sbx_req req;
+    struct sbx_resp resp;
+    int status;
+
+    sbx_http_resp_init(&resp);
+    sbx_test_req(&req, method, "http://sandbox.test/_control", path, NULL, NULL, body);
+    assert_int_equal(sbx_control_handle(ctx, &req, &resp), RS_OK);
+    status = resp.status;
+    if (out)
+        *out = sbx_test_json(&resp);
+    else
+        json_decref(sbx_test_json(&resp));
+    sbx_http_resp_cleanup(&resp);
+    return status;
+}
+
 /* Value of a response header, or NULL. */
 static inline const char *sbx_test_header(const struct sbx_resp *resp, const char *name)
 {

@@ -577,23 +577,6 @@ static void test_bearer_access(void **state)
 
 /* ---- control */
 
-static int control(struct sbx_ctx *ctx, enum sbx_method method, const char *path, const char *body,
-                   json_t **out)
-{
-    struct sbx_req req;
-    struct sbx_resp resp;
-    int status;
-
-    sbx_http_resp_init(&resp);
-    sbx_test_req(&req, method, "http://sandbox.test/_control", path, NULL, NULL, body);
-    assert_int_equal(sbx_control_handle(ctx, &req, &resp), RS_OK);
-    status = resp.status;
-    if (out)
-        *out = sbx_test_json(&resp);
-    sbx_http_resp_cleanup(&resp);
-    return status;
-}
-
 static json_int_t live(json_t *root, const char *provider, const char *key)
 {
     return json_integer_value(
@@ -609,8 +592,9 @@ static void test_control(void **state)
 
     (void)state;
     sbx_http_resp_init(&c.resp);
-    assert_int_equal(control(ctx, SBX_POST, "/oauth/ttl",
-                             "{\"provider\":\"factorial\",\"access_token_ttl_s\":5}", &root),
+    assert_int_equal(sbx_test_control(ctx, SBX_POST, "/oauth/ttl",
+                                      "{\"provider\":\"factorial\",\"access_token_ttl_s\":5}",
+                                      &root),
                      200);
     assert_int_equal(live(root, "factorial", "access_token_ttl_s"), 5);
     assert_int_equal(live(root, "bamboohr", "access_token_ttl_s"), 3600);
@@ -621,7 +605,7 @@ static void test_control(void **state)
     assert_int_equal(
         api(ctx, SBX_PROV_FACTORIAL, str(fac, "access_token"), rs_time_now_us() + 6000000), 401);
     /* expire: access tokens die, refresh tokens still work */
-    assert_int_equal(control(ctx, SBX_POST, "/oauth/expire", "{}", &root), 200);
+    assert_int_equal(sbx_test_control(ctx, SBX_POST, "/oauth/expire", "{}", &root), 200);
     assert_int_equal(live(root, "bamboohr", "live_access_tokens"), 0);
     assert_int_equal(live(root, "bamboohr", "live_refresh_tokens"), 1);
     json_decref(root);
@@ -633,25 +617,25 @@ static void test_control(void **state)
     /* revoke: refreshing fails with invalid_grant */
     snprintf(params, sizeof(params), "grant_type=refresh_token&refresh_token=%s",
              str(c.json, "refresh_token"));
-    assert_int_equal(control(ctx, SBX_POST, "/oauth/revoke", "{\"provider\":\"bamboohr\"}", NULL),
-                     200);
+    assert_int_equal(
+        sbx_test_control(ctx, SBX_POST, "/oauth/revoke", "{\"provider\":\"bamboohr\"}", NULL), 200);
     assert_int_equal(token(ctx, SBX_PROV_BAMBOOHR, &c, params, 0), 400);
     assert_string_equal(str(c.json, "error"), "invalid_grant");
-    assert_int_equal(control(ctx, SBX_GET, "/oauth", NULL, &root), 200);
+    assert_int_equal(sbx_test_control(ctx, SBX_GET, "/oauth", NULL, &root), 200);
     assert_int_equal(live(root, "bamboohr", "live_refresh_tokens"), 0);
     assert_int_equal(live(root, "factorial", "live_refresh_tokens"), 1);
     json_decref(root);
     /* bad requests; reset forgets everything */
-    assert_int_equal(control(ctx, SBX_POST, "/oauth/ttl",
-                             "{\"provider\":\"personio\","
-                             "\"access_token_ttl_s\":5}",
-                             NULL),
+    assert_int_equal(sbx_test_control(ctx, SBX_POST, "/oauth/ttl",
+                                      "{\"provider\":\"personio\","
+                                      "\"access_token_ttl_s\":5}",
+                                      NULL),
                      400);
-    assert_int_equal(control(ctx, SBX_POST, "/oauth/ttl", "{\"access_token_ttl_s\":-1}", NULL),
-                     400);
-    assert_int_equal(control(ctx, SBX_POST, "/oauth/nothing", "{}", NULL), 404);
-    assert_int_equal(control(ctx, SBX_POST, "/reset", "{}", NULL), 200);
-    assert_int_equal(control(ctx, SBX_GET, "/oauth", NULL, &root), 200);
+    assert_int_equal(
+        sbx_test_control(ctx, SBX_POST, "/oauth/ttl", "{\"access_token_ttl_s\":-1}", NULL), 400);
+    assert_int_equal(sbx_test_control(ctx, SBX_POST, "/oauth/nothing", "{}", NULL), 404);
+    assert_int_equal(sbx_test_control(ctx, SBX_POST, "/reset", "{}", NULL), 200);
+    assert_int_equal(sbx_test_control(ctx, SBX_GET, "/oauth", NULL, &root), 200);
     assert_int_equal(live(root, "factorial", "access_token_ttl_s"), 3600);
     assert_int_equal(live(root, "factorial", "live_refresh_tokens"), 0);
     json_decref(root);
@@ -684,7 +668,7 @@ static void test_request_log_note(void **state)
     sbx_test_run(ctx, SBX_PROV_FACTORIAL, &c.req, &c.resp);
     assert_int_equal(c.resp.status, 200);
     c.json = sbx_test_json(&c.resp);
-    assert_int_equal(control(ctx, SBX_GET, "/requests", NULL, &root), 200);
+    assert_int_equal(sbx_test_control(ctx, SBX_GET, "/requests", NULL, &root), 200);
     entry = json_array_get(json_object_get(root, "requests"), 0);
     note = json_object_get(entry, "oauth");
     assert_string_equal(str(note, "endpoint"), "token");
