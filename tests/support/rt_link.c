@@ -157,3 +157,28 @@ void rt_link_exchange_into(struct rt_sync_env *env, const char *public_token,
     snprintf(acct->token, sizeof(acct->token), "%s", rt_sync_str(got, "account_token"));
     json_decref(got);
 }
+
+void rt_link_connect_into(struct rt_sync_env *env, const char *token,
+                          const struct rt_sync_provider *prov, struct rt_sync_account *acct)
+{
+    char *public_token = rt_link_connect(env, token);
+
+    rt_link_exchange_into(env, public_token, prov, acct);
+    free(public_token);
+}
+
+void rt_link_expect_relinked(struct rt_sync_env *env, const char *public_token,
+                             const struct rt_sync_account *acct, const char *previous_sync,
+                             const json_t *before)
+{
+    struct rt_sync_account relinked;
+    json_t *after;
+
+    rt_link_exchange_into(env, public_token, acct->prov, &relinked);
+    assert_string_equal(relinked.id, acct->id);
+    free(rt_sync_wait_for(env, &relinked, previous_sync, "DONE"));
+    after = rt_sync_employees(env, &relinked, "remote_id");
+    assert_int_equal(json_object_size(after), json_object_size(before));
+    rt_sync_expect_same_ids(before, after);
+    json_decref(after);
+}

@@ -57,6 +57,17 @@ json_t *rt_link_exchange(struct rt_sync_env *env, const char *key, const char *p
  */
 void rt_link_exchange_into(struct rt_sync_env *env, const char *public_token,
                            const struct rt_sync_provider *prov, struct rt_sync_account *acct);
+/* rt_link_connect of token (the API-key form, sandbox key), then rt_link_exchange_into. */
+void rt_link_connect_into(struct rt_sync_env *env, const char *token,
+                          const struct rt_sync_provider *prov, struct rt_sync_account *acct);
+/*
+ * After a relink of acct: public_token exchanges (rt_link_exchange_into) into acct's own
+ * account, whose newest sync (not previous_sync) ends DONE holding the employees of before
+ * (rt_sync_employees keyed by "remote_id" before the relink), each with the same id.
+ */
+void rt_link_expect_relinked(struct rt_sync_env *env, const char *public_token,
+                             const struct rt_sync_account *acct, const char *previous_sync,
+                             const json_t *before);
 /* The link token of a LinkToken object: from its magic_link_url when it has one. */
 const char *rt_link_token_of(const json_t *link);
 
