@@ -28,6 +28,10 @@ static const struct rs_sealed_column columns[RS_SEALED_COUNT] = {
      "linked account ", NULL, "provider token"},
     {RS_SEALED_OAUTH_CLIENT_SECRET, "oauth_clients", "client_secret", "organization_id",
      "integration", "/oauth/", "", "organization ", ", OAuth client ", "client secret"},
+    {RS_SEALED_WEBHOOK_SECRET, "webhook_endpoints", "secret", "id", NULL, "", "/webhook",
+     "webhook endpoint ", NULL, "signing secret"},
+    {RS_SEALED_WEBHOOK_PREVIOUS, "webhook_endpoints", "previous_secret", "id", NULL, "", "/webhook",
+     "webhook endpoint ", NULL, "previous signing secret"},
 };
 
 const struct rs_sealed_column *rs_sealed_columns(size_t *n)

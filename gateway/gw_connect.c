@@ -18,6 +18,7 @@
 #include "roster/lf_session.h"
 #include "roster/lf_token.h"
 #include "roster/rs_log.h"
+#include "roster/rs_outbox.h"
 #include "sync_int.h"
 
 #define PAGE_MAX (512 * 1024)
@@ -257,6 +258,8 @@ static enum rs_err complete(struct gw_req *req, const struct prov_ops *ops,
     err = store_account(req, s, ops, credentials, account, &relinked);
     if (err == RS_OK)
         err = sync_queue_add(req->db, account, "FULL", "INITIAL", &queued, &req->eb);
+    if (err == RS_OK)
+        err = rs_outbox_linked(req->db, account, relinked, &req->eb);
     if (err == RS_OK)
         err = lf_session_complete(req->db, s->id_text, account, public_token, &req->eb);
     if (err == RS_OK)

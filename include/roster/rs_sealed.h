@@ -22,6 +22,9 @@ enum rs_sealed_kind {
     RS_SEALED_ACCESS_TOKEN,        /* linked_accounts.access_token, AAD "<account id>/token" */
     RS_SEALED_OAUTH_CLIENT_SECRET, /* oauth_clients.client_secret,
                                       AAD "<organization id>/oauth/<integration>" */
+    RS_SEALED_WEBHOOK_SECRET,      /* webhook_endpoints.secret, AAD "<endpoint id>/webhook" */
+    RS_SEALED_WEBHOOK_PREVIOUS,    /* webhook_endpoints.previous_secret (rotation's grace
+                                      period), AAD "<endpoint id>/webhook" */
     RS_SEALED_COUNT
 };
 

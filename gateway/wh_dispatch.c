@@ -1,0 +1,869 @@
+/*
+ * Webhook dispatchers: threads with their own database connection (LISTEN roster_webhooks)
+ * and libcurl multi handle. Each claims due messages in batches (FOR UPDATE SKIP LOCKED, a
+ * lease per claim; per account, a later group waits for an earlier one), delivers them with a
+ * bounded number in flight per endpoint, and records the outcomes in batches: delivered,
+ * retried later, dead-lettered, endpoints disabled after 410 or days of failures.
+ */
+#include "wh_int.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "roster/rs_httpc.h"
+#include "roster/rs_log.h"
+#include "roster/rs_outbox.h"
+#include "roster/rs_sealed.h"
+#include "roster/rs_time.h"
+
+#define CLAIM_MAX        512  /* messages per claim */
+#define HELD_MAX         4096 /* messages a dispatcher holds (waiting or in flight) */
+#define QUEUE_FACTOR     4    /* an endpoint's claimed messages: concurrency × this */
+#define SETTLE_MAX       512  /* outcomes recorded per statement */
+#define SETTLE_DELAY_US  20000
+#define CLEANUP_EVERY_US (INT64_C(600) * 1000000)
+#define CLEANUP_BATCH    20000
+
+struct wh_dispatcher {
+    const struct gw_app *app;
+    int index;
+    atomic_bool *stopping;
+    pthread_t thread;
+    bool started;
+    struct rs_db *db;
+    PGconn *listening;
+    struct wh_sender *sender;
+    struct wh_schedule schedule;
+    int concurrency;
+    int64_t lease_s;
+    struct wh_target **targets;
+    size_t ntargets, cap;
+    int held;                 /* queued + running */
+    struct wh_delivery *done; /* finished, not recorded yet */
+    int ndone;
+    int64_t first_done_us;
+    struct wh_delivery *released; /* claimed, never started: given back at the next settle */
+    bool want_claim;
+    int64_t next_poll_us, next_cleanup_us;
+};
+
+struct wh_pool {
+    atomic_bool stopping;
+    int n;
+    struct wh_dispatcher *d;
+};
+
+/* ---- targets ---- */
+
+static struct wh_target *find_target(struct wh_dispatcher *w, const char *id)
+{
+    for (size_t i = 0; i < w->ntargets; i++) {
+        if (strcmp(w->targets[i]->id, id) == 0)
+            return w->targets[i];
+    }
+    return NULL;
+}
+
+static void target_free(struct wh_target *t)
+{
+    if (!t)
+        return;
+    sodium_memzero(&t->key, sizeof(t->key));
+    sodium_memzero(&t->previous, sizeof(t->previous));
+    free(t->url);
+    free(t);
+}
+
+static struct wh_target *add_target(struct wh_dispatcher *w, const char *id)
+{
+    struct wh_target *t = find_target(w, id);
+
+    if (t)
+        return t;
+    if (w->ntargets == w->cap) {
+        size_t cap = w->cap ? 2 * w->cap : 16;
+        struct wh_target **grown = realloc(w->targets, cap * sizeof(*grown));
+
+        if (!grown)
+            return NULL;
+        w->targets = grown;
+        w->cap = cap;
+    }
+    if (!(t = calloc(1, sizeof(*t))))
+        return NULL;
+    snprintf(t->id, sizeof(t->id), "%s", id);
+    w->targets[w->ntargets++] = t;
+    return t;
+}
+
+/* Forgets endpoints with nothing held (their keys are read again at their next claim). */
+static void prune_targets(struct wh_dispatcher *w)
+{
+    size_t kept = 0;
+
+    for (size_t i = 0; i < w->ntargets; i++) {
+        if (w->targets[i]->running + w->targets[i]->queued > 0)
+            w->targets[kept++] = w->targets[i];
+        else
+            target_free(w->targets[i]);
+    }
+    w->ntargets = kept;
+}
+
+/* Opens a sealed secret of endpoint t into key; false when it cannot be opened. */
+static bool open_key(struct wh_dispatcher *w, enum rs_sealed_kind kind, const char *id,
+                     const char *hex, struct rs_sign_key *key)
+{
+    uint8_t *plain = NULL;
+    size_t len = 0;
+    struct rs_errbuf eb = {{0}, {0}};
+    bool ok = rs_sealed_open(w->app->vault, kind, id, NULL, hex, &plain, &len, &eb) == RS_OK &&
+              rs_sign_key_from_secret((const char *)plain, key) == RS_OK;
+
+    if (!ok)
+        rs_log(RS_LOG_ERROR, "webhook secret cannot be opened", "endpoint=%s detail=\"%s\"", id,
+               eb.msg);
+    rs_vault_free_plain(plain);
+    return ok;
+}
+
+#define SQL_TARGETS                                                                                \
+    "SELECT id, url, secret, CASE WHEN previous_expires_at > now() THEN previous_secret END "      \
+    "FROM webhook_endpoints WHERE id = ANY ($1::uuid[])"
+
+/* Refreshes url and keys of the endpoints named in ids; an unreadable secret disables t. */
+static enum rs_err load_targets(struct wh_dispatcher *w, const char *ids, struct rs_errbuf *eb)
+{
+    const char *params[1] = {ids};
+    enum rs_err err;
+    PGresult *res = rs_db_exec(w->db, SQL_TARGETS, 1, params, false, true, &err);
+
+    if (!res)
+        return rs_errbuf_set(eb, err, "cannot read the webhook endpoints");
+    for (int i = 0; i < PQntuples(res) && err == RS_OK; i++) {
+        struct wh_target *t = add_target(w, PQgetvalue(res, i, 0));
+        char *url = strdup(PQgetvalue(res, i, 1));
+
+        if (!t || !url) {
+            free(url);
+            err = RS_ERR_NOMEM;
+            break;
+        }
+        free(t->url);
+        t->url = url;
+        t->disabled = !open_key(w, RS_SEALED_WEBHOOK_SECRET, t->id, PQgetvalue(res, i, 2), &t->key);
+        t->previous.len = 0;
+        if (!PQgetisnull(res, i, 3) &&
+            !open_key(w, RS_SEALED_WEBHOOK_PREVIOUS, t->id, PQgetvalue(res, i, 3), &t->previous))
+            t->previous.len = 0; /* the new secret alone still signs */
+    }
+    PQclear(res);
+    return err;
+}
+
+/* ---- claiming ---- */
+
+/*
+ * Per enabled endpoint, its due messages (oldest first) up to its room, skipping those a
+ * pending message of an earlier group of the same account and endpoint holds back, locked
+ * without waiting for another claim's; then leased. A lease is a HOT update (nothing indexed
+ * changes), and the due index is not touched until the outcome is recorded.
+ */
+#define SQL_CLAIM                                                                                  \
+    "WITH ep AS (SELECT e.id, LEAST(COALESCE(r.room, $3::int), $4::int) AS room FROM "             \
+    "webhook_endpoints e LEFT JOIN unnest($1::uuid[], $2::int[]) AS r(id, room) ON r.id = e.id "   \
+    "WHERE e.enabled), "                                                                           \
+    "c AS (SELECT m.endpoint_id, m.id FROM ep CROSS JOIN LATERAL (SELECT m.endpoint_id, m.id "     \
+    "FROM webhook_messages m WHERE m.endpoint_id = ep.id AND m.status = 'PENDING' AND "            \
+    "m.next_attempt_at <= now() AND (m.leased_until IS NULL OR m.leased_until < now()) AND NOT "   \
+    "EXISTS (SELECT 1 FROM webhook_messages p WHERE p.endpoint_id = m.endpoint_id AND "            \
+    "p.linked_account_id = m.linked_account_id AND p.status = 'PENDING' AND p.grp < m.grp) "       \
+    "ORDER BY m.next_attempt_at LIMIT ep.room FOR UPDATE OF m SKIP LOCKED) m WHERE ep.room > 0 "   \
+    "LIMIT $4::int), "                                                                             \
+    "u AS (UPDATE webhook_messages m SET leased_until = now() + make_interval(secs => $5::int), "  \
+    "lease_id = $6::uuid FROM c WHERE m.endpoint_id = c.endpoint_id AND m.id = c.id RETURNING "    \
+    "m.*) SELECT " WH_MESSAGE_COLUMNS " FROM u m"
+
+/* "{a,b}" of the held endpoints' ids and "{n,m}" of their rooms. */
+static enum rs_err rooms(struct wh_dispatcher *w, struct rs_buf *ids, struct rs_buf *room)
+{
+    enum rs_err err = rs_buf_append(ids, "{", 1);
+
+    if (err == RS_OK)
+        err = rs_buf_append(room, "{", 1);
+    for (size_t i = 0; i < w->ntargets && err == RS_OK; i++) {
+        const struct wh_target *t = w->targets[i];
+        int left = QUEUE_FACTOR * w->concurrency - t->running - t->queued;
+
+        err = rs_buf_appendf(ids, "%s%s", i ? "," : "", t->id);
+        if (err == RS_OK)
+            err = rs_buf_appendf(room, "%s%d", i ? "," : "", left > 0 && !t->disabled ? left : 0);
+    }
+    if (err == RS_OK)
+        err = rs_buf_append(ids, "}", 1);
+    return err == RS_OK ? rs_buf_append(room, "}", 1) : err;
+}
+
+static void enqueue(struct wh_target *t, struct wh_delivery *d)
+{
+    d->next = NULL;
+    if (t->tail)
+        t->tail->next = d;
+    else
+        t->head = d;
+    t->tail = d;
+    t->queued++;
+}
+
+/* A delivery of row i of a claim, its body rendered; NULL when out of memory. */
+static struct wh_delivery *delivery_of(struct wh_dispatcher *w, const PGresult *res, int i,
+                                       const json_t *accounts, const char *lease)
+{
+    struct wh_delivery *d = calloc(1, sizeof(*d));
+    const char *account = PQgetisnull(res, i, PQfnumber(res, "wh_account"))
+                              ? ""
+                              : PQgetvalue(res, i, PQfnumber(res, "wh_account"));
+    struct rs_buf body;
+
+    if (!d)
+        return NULL;
+    d->target = find_target(w, PQgetvalue(res, i, PQfnumber(res, "wh_endpoint")));
+    snprintf(d->id, sizeof(d->id), "%s", PQgetvalue(res, i, PQfnumber(res, "wh_id")));
+    snprintf(d->account, sizeof(d->account), "%s", account);
+    snprintf(d->lease, sizeof(d->lease), "%s", lease);
+    snprintf(d->grp, sizeof(d->grp), "%s", PQgetvalue(res, i, PQfnumber(res, "wh_grp")));
+    d->attempt = (int)strtol(PQgetvalue(res, i, PQfnumber(res, "wh_attempts")), NULL, 10) + 1;
+    d->failures = (int)strtol(PQgetvalue(res, i, PQfnumber(res, "wh_failures")), NULL, 10);
+    d->start_by_us =
+        rs_time_mono_us() + w->lease_s * 1000000 - w->app->cfg->webhook_timeout_ms * 1000 - 1000000;
+    rs_buf_init(&body, 64 << 20);
+    if (!d->target || !d->target->url ||
+        wh_render_body(res, i, d->target->url,
+                       account[0] ? json_string_value(json_object_get(accounts, account)) : NULL,
+                       &body) != RS_OK) {
+        rs_buf_cleanup(&body);
+        free(d);
+        return NULL;
+    }
+    d->body_len = body.len;
+    d->body = rs_buf_steal(&body);
+    return d;
+}
+
+/* The distinct endpoints of a claim's rows, as a uuid[] literal (malloc'd). */
+static char *claimed_endpoints(const PGresult *res)
+{
+    struct rs_buf lit;
+    char *out = NULL;
+    enum rs_err err;
+
+    rs_buf_init(&lit, 64 << 20);
+    err = rs_buf_append(&lit, "{", 1);
+    for (int i = 0; i < PQntuples(res) && err == RS_OK; i++) {
+        const char *id = PQgetvalue(res, i, PQfnumber(res, "wh_endpoint"));
+
+        if (lit.data && strstr(lit.data, id))
+            continue;
+        err = rs_buf_appendf(&lit, "%s%s", lit.len > 1 ? "," : "", id);
+    }
+    if (err == RS_OK && rs_buf_append(&lit, "}", 1) == RS_OK)
+        out = rs_buf_steal(&lit);
+    rs_buf_cleanup(&lit);
+    return out;
+}
+
+/* Turns a claim's rows into queued deliveries (or, when they cannot be sent, releases). */
+static void take_claim(struct wh_dispatcher *w, const PGresult *res, const char *lease)
+{
+    struct rs_errbuf eb = {{0}, {0}};
+    char *endpoints = claimed_endpoints(res);
+    json_t *accounts = NULL;
+
+    if (!endpoints || load_targets(w, endpoints, &eb) != RS_OK ||
+        !(accounts = wh_render_accounts(w->db, res, &eb)))
+        rs_log(RS_LOG_ERROR, "webhook claim not usable", "detail=\"%s\"", eb.msg);
+    for (int i = 0; i < PQntuples(res); i++) {
+        struct wh_delivery *d = accounts ? delivery_of(w, res, i, accounts, lease) : NULL;
+
+        /* what cannot be sent now goes back when its lease ends: never unsigned, never lost */
+        if (!d)
+            continue;
+        enqueue(d->target, d);
+        w->held++;
+    }
+    json_decref(accounts);
+    free(endpoints);
+}
+
+static void claim(struct wh_dispatcher *w)
+{
+    char lease[RS_UUID_STR_LEN], room_default[16], limit[16], lease_s[24];
+    struct rs_buf ids, room;
+    struct rs_uuid lease_id;
+    int want = HELD_MAX - w->held;
+    const char *params[6] = {NULL, NULL, room_default, limit, lease_s, lease};
+    enum rs_err err;
+    PGresult *res = NULL;
+
+    w->want_claim = false;
+    if (want <= 0)
+        return;
+    rs_uuid_v4(&lease_id);
+    rs_uuid_format(&lease_id, lease);
+    snprintf(room_default, sizeof(room_default), "%d", QUEUE_FACTOR * w->concurrency);
+    snprintf(limit, sizeof(limit), "%d", want < CLAIM_MAX ? want : CLAIM_MAX);
+    snprintf(lease_s, sizeof(lease_s), "%lld", (long long)w->lease_s);
+    rs_buf_init(&ids, 1 << 20);
+    rs_buf_init(&room, 1 << 20);
+    err = rooms(w, &ids, &room);
+    params[0] = ids.data;
+    params[1] = room.data;
+    if (err == RS_OK)
+        res = rs_db_exec(w->db, SQL_CLAIM, 6, params, false, true, &err);
+    if (res) {
+        take_claim(w, res, lease);
+        /* a full batch: more may be due */
+        w->want_claim = PQntuples(res) >= atoi(limit);
+    }
+    PQclear(res);
+    rs_buf_cleanup(&ids);
+    rs_buf_cleanup(&room);
+}
+
+/* ---- sending ---- */
+
+/* Puts d on the list of what the next settle gives back (it was never sent). */
+static void release(struct wh_dispatcher *w, struct wh_delivery *d)
+{
+    d->next = w->released;
+    w->released = d;
+}
+
+/* Starts what may start: per endpoint up to the concurrency, first claimed first. */
+static void start_ready(struct wh_dispatcher *w, bool stopping)
+{
+    int64_t now = rs_time_mono_us();
+
+    for (size_t i = 0; i < w->ntargets; i++) {
+        struct wh_target *t = w->targets[i];
+
+        while (t->head && (stopping || t->disabled || t->running < w->concurrency)) {
+            struct wh_delivery *d = t->head;
+
+            t->head = d->next;
+            if (!t->head)
+                t->tail = NULL;
+            t->queued--;
+            /* past its start-by time its lease could end mid-flight: another may send it */
+            if (stopping || t->disabled || now > d->start_by_us ||
+                wh_sender_start(w->sender, d) != RS_OK) {
+                release(w, d);
+                continue;
+            }
+            t->running++;
+        }
+    }
+}
+
+static void on_done(void *arg, struct wh_delivery *d)
+{
+    struct wh_dispatcher *w = arg;
+
+    d->target->running--;
+    if (w->ndone == 0)
+        w->first_done_us = rs_time_mono_us();
+    d->next = w->done;
+    w->done = d;
+    w->ndone++;
+}
+
+/* ---- recording outcomes ---- */
+
+/* Appends text as a JSON string of printable ASCII (anything else becomes '?'). */
+static enum rs_err append_ascii(struct rs_buf *out, const char *text, size_t len)
+{
+    char clean[WH_SNIPPET_MAX + 1];
+    size_t n = len < WH_SNIPPET_MAX ? len : WH_SNIPPET_MAX;
+
+    for (size_t i = 0; i < n; i++)
+        clean[i] = text[i] >= 0x20 && text[i] < 0x7f ? text[i] : '?';
+    return rs_buf_append_json_str(out, clean, n);
+}
+
+/* The outcome of one finished attempt: next try, dead, and why. */
+static void outcome(struct wh_dispatcher *w, const struct wh_delivery *d, bool *dead,
+                    int64_t *retry_ms, const char **error)
+{
+    int64_t after_ms = 0;
+
+    *dead = false;
+    *retry_ms = 0;
+    *error = NULL;
+    if (wh_delivery_ok(d))
+        return;
+    if (d->refused)
+        *error = "the endpoint's address is private or loopback (refused)";
+    else if (d->code != CURLE_OK)
+        *error = curl_easy_strerror((CURLcode)d->code);
+    if (!wh_retry_delay_ms(&w->schedule, d->failures + 1, randombytes_random(), retry_ms)) {
+        *dead = true;
+        return;
+    }
+    if ((d->status == 429 || d->status == 503) &&
+        rs_httpc_parse_retry_after(d->retry_after, rs_time_now_us(), &after_ms))
+        *retry_ms = wh_retry_honour(*retry_ms, after_ms / 1000);
+}
+
+/* One record of the settle statement's JSON. */
+static enum rs_err record(struct wh_dispatcher *w, const struct wh_delivery *d, bool attempted,
+                          struct rs_buf *out)
+{
+    char at[RS_TIME_ISO_LEN];
+    const char *error = NULL;
+    int64_t retry_ms = 0;
+    bool dead = false;
+    enum rs_err err;
+
+    if (attempted)
+        outcome(w, d, &dead, &retry_ms, &error);
+    err = rs_buf_appendf(out,
+                         "%s{\"e\":\"%s\",\"m\":\"%s\",\"l\":\"%s\",\"k\":%d,\"a\":%d,\"ok\":%s,"
+                         "\"dead\":%s,\"code\":",
+                         out->len > 1 ? "," : "", d->target->id, d->id, d->lease, attempted,
+                         d->attempt, attempted && wh_delivery_ok(d) ? "true" : "false",
+                         dead ? "true" : "false");
+    if (err == RS_OK)
+        err =
+            d->status > 0 ? rs_buf_appendf(out, "%ld", d->status) : rs_buf_append_str(out, "null");
+    if (err == RS_OK)
+        err = rs_buf_appendf(
+            out, ",\"ms\":%lld,\"at\":\"%s\",\"rm\":%lld,\"la\":", (long long)d->latency_ms,
+            rs_time_format(attempted ? d->attempted_us : rs_time_now_us(), at),
+            (long long)retry_ms);
+    if (err == RS_OK)
+        err = d->account[0] ? rs_buf_appendf(out, "\"%s\"", d->account)
+                            : rs_buf_append_str(out, "null");
+    if (err == RS_OK)
+        err = rs_buf_appendf(out, ",\"g\":%s,\"resp\":", d->grp);
+    if (err == RS_OK)
+        err = d->response_len ? append_ascii(out, d->response, d->response_len)
+                              : rs_buf_append_str(out, "null");
+    if (err == RS_OK)
+        err = rs_buf_append_str(out, ",\"err\":");
+    if (err == RS_OK)
+        err = error ? rs_buf_append_json_str(out, error, strlen(error))
+                    : rs_buf_append_str(out, "null");
+    return err == RS_OK ? rs_buf_append(out, "}", 1) : err;
+}
+
+/*
+ * One statement: the messages' new state (delivered, retried later, dead; or given back), their
+ * attempts, the endpoints' failing_since, and a failed message's later groups pushed back to
+ * its retry (so claims do not keep scanning messages it holds back).
+ */
+#define SQL_SETTLE                                                                                 \
+    "WITH r AS (SELECT * FROM json_to_recordset($1::json) AS r(e uuid, m uuid, l uuid, k int, "    \
+    "a int, ok boolean, dead boolean, code int, ms int, at timestamptz, rm int8, la uuid, g "      \
+    "int8, "                                                                                       \
+    "resp text, err text)), "                                                                      \
+    "u AS (UPDATE webhook_messages m SET status = CASE WHEN r.k = 0 THEN m.status WHEN r.ok THEN " \
+    "'DELIVERED' WHEN r.dead THEN 'DEAD' ELSE 'PENDING' END, attempts = CASE WHEN r.k = 0 THEN "   \
+    "m.attempts ELSE GREATEST(m.attempts, r.a) END, failures = CASE WHEN r.k = 0 THEN m.failures " \
+    "WHEN r.ok THEN 0 ELSE m.failures + 1 END, next_attempt_at = CASE WHEN r.k = 1 AND NOT r.ok "  \
+    "AND NOT r.dead THEN r.at + make_interval(secs => r.rm / 1000.0) ELSE m.next_attempt_at END, " \
+    "delivered_at = CASE WHEN r.k = 1 AND r.ok THEN r.at ELSE m.delivered_at END, leased_until = " \
+    "NULL, lease_id = NULL FROM r WHERE m.endpoint_id = r.e AND m.id = r.m AND m.lease_id = r.l "  \
+    "RETURNING 1), "                                                                               \
+    "a AS (INSERT INTO webhook_attempts (endpoint_id, message_id, attempt, attempted_at, result, " \
+    "status_code, latency_ms, response, error) SELECT r.e, r.m, r.a, r.at, CASE WHEN r.ok THEN "   \
+    "'SUCCESS' ELSE 'FAILURE' END, r.code, r.ms, r.resp, r.err FROM r WHERE r.k = 1 "              \
+    "ON CONFLICT DO NOTHING RETURNING 1), "                                                        \
+    "h AS (UPDATE webhook_endpoints e SET failing_since = CASE WHEN s.any_ok THEN NULL ELSE "      \
+    "s.first_fail END FROM (SELECT r.e, bool_or(r.ok) AS any_ok, min(r.at) AS first_fail FROM r "  \
+    "WHERE r.k = 1 GROUP BY r.e) s WHERE e.id = s.e AND ((s.any_ok AND e.failing_since IS NOT "    \
+    "NULL) OR (NOT s.any_ok AND e.failing_since IS NULL)) RETURNING 1), "                          \
+    "p AS (UPDATE webhook_messages m SET next_attempt_at = f.until FROM (SELECT r.e, r.la, "       \
+    "min(r.g) AS g, max(r.at + make_interval(secs => r.rm / 1000.0)) AS until FROM r WHERE r.k = " \
+    "1 AND NOT r.ok AND NOT r.dead AND r.la IS NOT NULL GROUP BY r.e, r.la) f WHERE "              \
+    "m.endpoint_id = f.e AND m.linked_account_id = f.la AND m.status = 'PENDING' AND m.grp > f.g " \
+    "AND m.next_attempt_at < f.until AND NOT EXISTS (SELECT 1 FROM r WHERE r.e = m.endpoint_id "   \
+    "AND r.m = m.id) RETURNING 1) "                                                                \
+    "SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM a), (SELECT count(*) FROM h), "        \
+    "(SELECT count(*) FROM p)"
+
+/* Appends id to a "{…" literal unless it is there already. */
+static enum rs_err add_id(struct rs_buf *lit, const char *id)
+{
+    if (lit->data && strstr(lit->data, id))
+        return RS_OK;
+    return rs_buf_appendf(lit, "%s%s", lit->len > 1 ? "," : "", id);
+}
+
+static void disable_endpoints(struct wh_dispatcher *w, const char *ids, bool gone);
+
+/* Records what finished and what is given back, in one statement. */
+static void settle(struct wh_dispatcher *w)
+{
+    struct rs_buf json, failing, gone;
+    const char *params[1];
+    enum rs_err err;
+    PGresult *res = NULL;
+    struct wh_delivery *d;
+
+    rs_buf_init(&json, 256 << 20);
+    rs_buf_init(&failing, 1 << 20);
+    rs_buf_init(&gone, 1 << 20);
+    err = rs_buf_append(&json, "[", 1);
+    if (err == RS_OK)
+        err = rs_buf_append(&failing, "{", 1);
+    if (err == RS_OK)
+        err = rs_buf_append(&gone, "{", 1);
+    for (d = w->done; d && err == RS_OK; d = d->next) {
+        err = record(w, d, true, &json);
+        if (err == RS_OK && !wh_delivery_ok(d))
+            err = add_id(d->status == 410 ? &gone : &failing, d->target->id);
+    }
+    for (d = w->released; d && err == RS_OK; d = d->next)
+        err = record(w, d, false, &json);
+    if (err == RS_OK)
+        err = rs_buf_append(&json, "]", 1);
+    params[0] = json.data;
+    if (err == RS_OK && !(res = rs_db_exec(w->db, SQL_SETTLE, 1, params, false, true, &err)))
+        rs_log(RS_LOG_ERROR, "webhook outcomes not recorded", "count=%d", w->ndone);
+    PQclear(res);
+    /* unrecorded, the messages come back when their lease ends: at least once, never lost */
+    if (err == RS_OK && rs_buf_append(&failing, "}", 1) == RS_OK && failing.len > 2)
+        disable_endpoints(w, failing.data, false);
+    if (err == RS_OK && rs_buf_append(&gone, "}", 1) == RS_OK && gone.len > 2)
+        disable_endpoints(w, gone.data, true);
+    while ((d = w->done) != NULL) {
+        w->done = d->next;
+        w->held--;
+        wh_delivery_free(d);
+    }
+    while ((d = w->released) != NULL) {
+        w->released = d->next;
+        w->held--;
+        wh_delivery_free(d);
+    }
+    w->ndone = 0;
+    w->want_claim = true; /* room again, and a later group may be free now */
+    rs_buf_cleanup(&json);
+    rs_buf_cleanup(&failing);
+    rs_buf_cleanup(&gone);
+}
+
+/*
+ * Disables the endpoints of ids that answered 410 (gone) or whose deliveries have all failed
+ * for webhook_disable_after_s, parks their pending messages and raises an Issue, in one
+ * transaction. $2 NULL: 410s.
+ */
+#define SQL_DISABLE                                                                                \
+    "UPDATE webhook_endpoints e SET enabled = false, modified_at = now(), disabled_reason = CASE " \
+    "WHEN $2::int IS NULL THEN 'disabled by rosterd: the receiver answered 410 Gone' ELSE "        \
+    "'disabled by rosterd: every delivery failed since ' || to_char(e.failing_since AT TIME ZONE " \
+    "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') END WHERE e.id = ANY ($1::uuid[]) AND e.enabled "    \
+    "AND "                                                                                         \
+    "($2::int IS NULL OR e.failing_since < now() - make_interval(secs => $2::int)) "               \
+    "RETURNING e.id, e.organization_id, e.disabled_reason"
+#define SQL_PARK                                                                                   \
+    "UPDATE webhook_messages SET next_attempt_at = 'infinity', leased_until = NULL, lease_id = "   \
+    "NULL WHERE endpoint_id = $1::uuid AND status = 'PENDING'"
+
+static enum rs_err disable_all(struct wh_dispatcher *w, const PGresult *res, struct rs_errbuf *eb)
+{
+    enum rs_err err = RS_OK;
+
+    for (int i = 0; i < PQntuples(res) && err == RS_OK; i++) {
+        const char *params[1] = {PQgetvalue(res, i, 0)};
+        struct wh_target *t = find_target(w, params[0]);
+        PGresult *parked = rs_db_exec(w->db, SQL_PARK, 1, params, false, true, &err);
+
+        PQclear(parked);
+        if (err == RS_OK)
+            err = rs_outbox_endpoint_issue(w->db, PQgetvalue(res, i, 1), params[0], true,
+                                           PQgetvalue(res, i, 2), eb);
+        if (t)
+            t->disabled = true;
+        rs_log(RS_LOG_WARN, "webhook endpoint disabled", "endpoint=%s reason=\"%s\"", params[0],
+               PQgetvalue(res, i, 2));
+    }
+    return err;
+}
+
+/* Is any of the failing endpoints of ids due to be disabled? (Most settles say no.) */
+#define SQL_DUE_DISABLE                                                                            \
+    "SELECT 1 FROM webhook_endpoints WHERE id = ANY ($1::uuid[]) AND enabled AND failing_since < " \
+    "now() - make_interval(secs => $2::int) LIMIT 1"
+
+static void disable_endpoints(struct wh_dispatcher *w, const char *ids, bool gone)
+{
+    char after[24];
+    const char *params[2] = {ids, gone ? NULL : after};
+    struct rs_errbuf eb = {{0}, {0}};
+    PGresult *res = NULL;
+    enum rs_err err;
+
+    snprintf(after, sizeof(after), "%lld", (long long)w->app->cfg->webhook_disable_after_s);
+    if (!gone) {
+        res = rs_db_exec(w->db, SQL_DUE_DISABLE, 2, params, false, true, &err);
+        bool due = res && PQntuples(res) > 0;
+        PQclear(res);
+        res = NULL;
+        if (!due)
+            return;
+    }
+    err = rs_db_command(w->db, "BEGIN");
+    if (err == RS_OK && !(res = rs_db_exec(w->db, SQL_DISABLE, 2, params, false, true, &err)))
+        rs_errbuf_set(&eb, err, "cannot disable the endpoints");
+    if (err == RS_OK)
+        err = disable_all(w, res, &eb);
+    PQclear(res);
+    if (err == RS_OK)
+        err = rs_db_command(w->db, "COMMIT");
+    if (err != RS_OK) {
+        rs_log(RS_LOG_ERROR, "webhook endpoints not disabled", "detail=\"%s\"", eb.msg);
+        if (rs_db_command(w->db, "ROLLBACK") != RS_OK)
+            rs_log(RS_LOG_WARN, "rollback failed", NULL);
+    }
+}
+
+/* ---- housekeeping ---- */
+
+/* Delivered and dead messages past the retention (the oldest ids first), and their attempts. */
+#define SQL_CLEANUP                                                                                \
+    "WITH floor AS (SELECT encode(substring(int8send(floor(extract(epoch FROM now() - "            \
+    "make_interval(days => $1::int)) * 1000)::int8) FROM 3) || "                                   \
+    "'\\x00000000000000000000'::bytea, 'hex')::uuid AS id), "                                      \
+    "old AS (SELECT o.endpoint_id, o.id FROM webhook_endpoints e CROSS JOIN floor CROSS JOIN "     \
+    "LATERAL (SELECT m.endpoint_id, m.id FROM webhook_messages m WHERE m.endpoint_id = e.id AND "  \
+    "m.id < floor.id AND m.status <> 'PENDING' LIMIT $2::int) o), "                                \
+    "dm AS (DELETE FROM webhook_messages m USING old WHERE m.endpoint_id = old.endpoint_id AND "   \
+    "m.id = old.id RETURNING m.endpoint_id, m.id), "                                               \
+    "da AS (DELETE FROM webhook_attempts a USING dm WHERE a.endpoint_id = dm.endpoint_id AND "     \
+    "a.message_id = dm.id RETURNING 1), "                                                          \
+    "dd AS (DELETE FROM webhook_deleted_accounts WHERE deleted_at < now() - make_interval(days "   \
+    "=> $1::int) RETURNING 1) SELECT (SELECT count(*) FROM dm), (SELECT count(*) FROM da)"
+
+static void cleanup(struct wh_dispatcher *w)
+{
+    char days[16], batch[16];
+    const char *params[2] = {days, batch};
+    enum rs_err err;
+    PGresult *res;
+
+    snprintf(days, sizeof(days), "%lld", (long long)w->app->cfg->webhook_retention_days);
+    snprintf(batch, sizeof(batch), "%d", CLEANUP_BATCH);
+    res = rs_db_exec(w->db, SQL_CLEANUP, 2, params, false, false, &err);
+    if (res && strcmp(PQgetvalue(res, 0, 0), "0") != 0)
+        rs_log(RS_LOG_INFO, "webhook messages past retention deleted", "messages=%s attempts=%s",
+               PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+    PQclear(res);
+}
+
+/* (Re-)issues LISTEN whenever the connection is new. */
+static void ensure_listening(struct wh_dispatcher *w)
+{
+    PGconn *conn = rs_db_conn(w->db);
+
+    if (!conn || conn == w->listening || rs_db_command(w->db, "LISTEN " RS_OUTBOX_CHANNEL) != RS_OK)
+        return;
+    w->listening = conn;
+    w->want_claim = true; /* notifications sent while it was not listening are lost */
+}
+
+/* Drains notifications: any means something was committed for the dispatchers. */
+static void read_notifications(struct wh_dispatcher *w)
+{
+    PGconn *conn = rs_db_conn(w->db);
+    PGnotify *note;
+
+    if (!conn || PQconsumeInput(conn) == 0)
+        return;
+    while ((note = PQnotifies(conn)) != NULL) {
+        PQfreemem(note);
+        w->want_claim = true;
+    }
+}
+
+/* ---- the loop ---- */
+
+/* How long the loop may wait for the network or a NOTIFY, in milliseconds. */
+static int wait_ms(const struct wh_dispatcher *w, bool stopping)
+{
+    int64_t now = rs_time_mono_us(), until = w->next_poll_us;
+
+    if (stopping)
+        return 50;
+    if (w->want_claim && w->held < HELD_MAX)
+        return 0;
+    if (w->ndone > 0 && w->first_done_us + SETTLE_DELAY_US < until)
+        until = w->first_done_us + SETTLE_DELAY_US;
+    if (until <= now)
+        return 0;
+    return until - now > 1000000 ? 1000 : (int)((until - now + 999) / 1000);
+}
+
+/* Whether what finished should be recorded now: a full batch, a batch old enough, or idle. */
+static bool settle_due(const struct wh_dispatcher *w)
+{
+    if (w->ndone == 0 && !w->released)
+        return false;
+    return w->ndone >= SETTLE_MAX || wh_sender_running(w->sender) == 0 ||
+           rs_time_mono_us() - w->first_done_us >= SETTLE_DELAY_US;
+}
+
+/* One turn: claim, start, move transfers on, record; false once stopped and drained. */
+static bool turn(struct wh_dispatcher *w, bool stopping, int64_t give_up_us)
+{
+    PGconn *conn = NULL;
+    bool notified = false;
+    int64_t now = rs_time_mono_us();
+
+    if (!stopping && rs_db_ensure(w->db) == RS_OK) {
+        ensure_listening(w);
+        if (now >= w->next_poll_us) {
+            w->want_claim = true;
+            w->next_poll_us = now + w->app->cfg->webhook_poll_ms * 1000;
+        }
+        if (w->index == 0 && now >= w->next_cleanup_us) {
+            w->next_cleanup_us = now + CLEANUP_EVERY_US;
+            cleanup(w);
+        }
+        if (w->want_claim && w->held < HELD_MAX)
+            claim(w);
+    }
+    start_ready(w, stopping);
+    conn = rs_db_conn(w->db);
+    wh_sender_run(w->sender, conn && conn == w->listening ? PQsocket(conn) : -1,
+                  wait_ms(w, stopping), &notified, on_done, w);
+    if (notified)
+        read_notifications(w);
+    if (settle_due(w) || (stopping && (w->ndone > 0 || w->released)))
+        settle(w);
+    if (!stopping)
+        prune_targets(w);
+    return !stopping || (wh_sender_running(w->sender) > 0 && rs_time_mono_us() < give_up_us);
+}
+
+static void on_abandoned(void *arg, struct wh_delivery *d)
+{
+    struct wh_dispatcher *w = arg;
+
+    d->target->running--;
+    release(w, d);
+}
+
+static void *dispatcher_main(void *arg)
+{
+    struct wh_dispatcher *w = arg;
+    int64_t give_up_us = 0;
+
+    for (;;) {
+        bool stopping = atomic_load(w->stopping);
+
+        if (stopping && give_up_us == 0)
+            give_up_us = rs_time_mono_us() + w->app->cfg->shutdown_grace_ms * 1000;
+        if (!turn(w, stopping, give_up_us))
+            break;
+    }
+    if (wh_sender_running(w->sender) > 0) {
+        /* still waiting for their receivers: given back unanswered, so another process (or
+           this one, restarted) sends them again once their lease ends */
+        rs_log(RS_LOG_WARN, "webhook deliveries abandoned at shutdown", "count=%d",
+               wh_sender_running(w->sender));
+        wh_sender_abort(w->sender, on_abandoned, w);
+        settle(w);
+    }
+    return NULL;
+}
+
+static enum rs_err dispatcher_init(struct wh_dispatcher *w, struct wh_pool *pool,
+                                   const struct gw_app *app, int index, struct rs_errbuf *eb)
+{
+    const struct rs_config *cfg = app->cfg;
+    enum rs_err err;
+
+    w->app = app;
+    w->index = index;
+    w->stopping = &pool->stopping;
+    w->concurrency = (int)cfg->webhook_endpoint_concurrency;
+    /* long enough for a message to wait its turn behind QUEUE_FACTOR rounds and be sent */
+    w->lease_s = (cfg->webhook_timeout_ms * (QUEUE_FACTOR + 1) + 999) / 1000 + 1;
+    if (wh_schedule_parse(cfg->webhook_retry_schedule_ms, &w->schedule) != RS_OK)
+        return rs_errbuf_set(eb, RS_ERR_INVALID, "webhook_retry_schedule_ms is not a schedule");
+    err = rs_db_open(cfg->database_url, (int)cfg->db_connect_timeout_s, true, &w->db, eb);
+    if (err != RS_OK)
+        return err;
+    rs_db_set_retry_interval(w->db, cfg->db_retry_interval_ms);
+    return wh_sender_new(cfg->webhook_timeout_ms, cfg->allow_private_upstreams,
+                         HELD_MAX < 1024 ? HELD_MAX : 1024, &w->sender);
+}
+
+enum rs_err wh_pool_start(const struct gw_app *app, struct wh_pool **out, struct rs_errbuf *eb)
+{
+    struct wh_pool *pool = calloc(1, sizeof(*pool));
+    enum rs_err err = RS_OK;
+
+    if (!pool)
+        return RS_ERR_NOMEM;
+    pool->n = (int)app->cfg->webhook_dispatchers;
+    pool->d = calloc((size_t)(pool->n ? pool->n : 1), sizeof(*pool->d));
+    if (!pool->d)
+        err = RS_ERR_NOMEM;
+    for (int i = 0; i < pool->n && err == RS_OK; i++) {
+        err = dispatcher_init(&pool->d[i], pool, app, i, eb);
+        if (err == RS_OK &&
+            pthread_create(&pool->d[i].thread, NULL, dispatcher_main, &pool->d[i]) != 0)
+            err = rs_errbuf_set(eb, RS_ERR_INTERNAL, "cannot start webhook dispatchers");
+        pool->d[i].started = err == RS_OK;
+    }
+    if (err != RS_OK) {
+        wh_pool_stop(pool, 0);
+        return err;
+    }
+    rs_log(RS_LOG_INFO, "webhook dispatchers started", "dispatchers=%d", pool->n);
+    *out = pool;
+    return RS_OK;
+}
+
+/* Frees what a joined dispatcher still holds. */
+static void dispatcher_cleanup(struct wh_dispatcher *w)
+{
+    for (size_t i = 0; i < w->ntargets; i++) {
+        struct wh_delivery *d = w->targets[i]->head;
+
+        while (d) {
+            struct wh_delivery *next = d->next;
+            wh_delivery_free(d);
+            d = next;
+        }
+        target_free(w->targets[i]);
+    }
+    free(w->targets);
+    wh_sender_free(w->sender);
+    rs_db_free(w->db);
+}
+
+void wh_pool_stop(struct wh_pool *pool, int64_t grace_ms)
+{
+    (void)grace_ms; /* each dispatcher gives its deliveries shutdown_grace_ms */
+    if (!pool)
+        return;
+    atomic_store(&pool->stopping, true);
+    for (int i = 0; i < pool->n; i++) {
+        if (pool->d[i].started && pool->d[i].sender)
+            wh_sender_wakeup(pool->d[i].sender);
+    }
+    for (int i = 0; i < pool->n; i++) {
+        if (pool->d[i].started)
+            pthread_join(pool->d[i].thread, NULL);
+        dispatcher_cleanup(&pool->d[i]);
+    }
+    free(pool->d);
+    free(pool);
+}
