@@ -180,41 +180,17 @@ enum rs_err rs_outbox_linked(struct rs_db *db, const char *account, bool is_reli
 }
 
 /* Merge's Issue object of row i (alias i), with the account as end_user (alias la). */
-#define ISSUE_TIME(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-#define ISSUE_JSON                                                                                                                \
-    "json_build_object('id', i.id, 'status', i.status, 'error_description', "                                                     \
-    "i.error_description, 'end_user', CASE WHEN la.id IS NULL THEN NULL ELSE json_build_object("                                  \
-    "'id', la.id, 'end_user_origin_id', la.end_user_origin_id, 'end_user_organization_name', "                                    \
-    "la.end_user_organization_name, 'end_user_email_address', la.end_user_email_address) END, "                                   \
-    "'first_incident_time', " ISSUE_TIME("i.first_incident_time") ", "                                                            \
-                                                                  "'last_incident_time',"                                         \
-                                                                  " " ISSUE_TIME("i.last_"                                        \
-                                                                                 "incident_time") ", 'resolved_at', " ISSUE_TIME( \
-                                                                      "i.resolved_at") ", "                                       \
-                                                                                       "'is_"                                     \
-                                                                                       "muted', "                                 \
-                                                                                       "false, "                                  \
-                                                                                       "'error_"                                  \
-                                                                                       "details',"                                \
-                                                                                       " json_"                                   \
-                                                                                       "build_"                                   \
-                                                                                       "array(i."                                 \
-                                                                                       "kind), "                                  \
-                                                                                       "'webhook_"                                \
-                                                                                       "endpoint_"                                \
-                                                                                       "id', "                                    \
-                                                                                       "CASE "                                    \
-                                                                                       "WHEN "                                    \
-                                                                                       "i.linked_"                                \
-                                                                                       "account_"                                 \
-                                                                                       "id IS "                                   \
-                                                                                       "NULL "                                    \
-                                                                                       "THEN "                                    \
-                                                                                       "i."                                       \
-                                                                                       "subject_"                                 \
-                                                                                       "id "                                      \
-                                                                                       "END)::"                                   \
-                                                                                       "text"
+#define ISSUE_JSON                                                                                 \
+    "json_build_object('id', i.id, 'status', i.status, 'error_description', "                      \
+    "i.error_description, 'end_user', CASE WHEN la.id IS NULL THEN NULL ELSE json_build_object("   \
+    "'id', la.id, 'end_user_origin_id', la.end_user_origin_id, 'end_user_organization_name', "     \
+    "la.end_user_organization_name, 'end_user_email_address', la.end_user_email_address) END, "    \
+    "'first_incident_time', to_char(i.first_incident_time AT TIME ZONE 'UTC', "                    \
+    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), 'last_incident_time', to_char(i.last_incident_time AT "    \
+    "TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), 'resolved_at', to_char(i.resolved_at AT " \
+    "TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), 'is_muted', false, 'error_details', "     \
+    "json_build_array(i.kind), 'webhook_endpoint_id', CASE WHEN i.linked_account_id IS NULL THEN " \
+    "i.subject_id END)::text"
 
 #define SQL_ISSUE_OPEN                                                                             \
     "WITH i AS (INSERT INTO issues (id, organization_id, linked_account_id, subject_id, kind, "    \

@@ -16,21 +16,16 @@
 
 #define MAX_ENDPOINTS 100 /* per organization */
 
-#define ISO(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 /* An endpoint as the API shows it (never a secret), alias e. */
-#define ENDPOINT_JSON                                                                                                       \
-    "json_build_object('id', e.id, 'url', e.url, 'events', e.events, 'enabled', e.enabled, "                                \
-    "'initial_sync_events', e.initial_sync_events, 'disabled_reason', e.disabled_reason, "                                  \
-    "'failing_since', " ISO("e.failing_since") ", 'previous_secret_expires_at', CASE WHEN "                                 \
-                                               "e.previous_expires_at > now() THEN " ISO("e."                               \
-                                                                                         "previou"                          \
-                                                                                         "s_"                               \
-                                                                                         "expires"                          \
-                                                                                         "_at") " END, 'created_at', " ISO( \
-                                                   "e.created_at") ", 'modified_at', " ISO("e."                             \
-                                                                                           "modif"                          \
-                                                                                           "ied_"                           \
-                                                                                           "at") ")::text"
+#define ENDPOINT_JSON                                                                              \
+    "json_build_object('id', e.id, 'url', e.url, 'events', e.events, 'enabled', e.enabled, "       \
+    "'initial_sync_events', e.initial_sync_events, 'disabled_reason', e.disabled_reason, "         \
+    "'failing_since', to_char(e.failing_since AT TIME ZONE 'UTC', "                                \
+    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), 'previous_secret_expires_at', CASE WHEN "                  \
+    "e.previous_expires_at > now() THEN to_char(e.previous_expires_at AT TIME ZONE 'UTC', "        \
+    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') END, 'created_at', to_char(e.created_at AT TIME ZONE "      \
+    "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), 'modified_at', to_char(e.modified_at AT TIME "      \
+    "ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))::text"
 
 static const char *const endpoint_members[] = {"url", "events", "enabled", "initial_sync_events",
                                                NULL};
@@ -247,8 +242,8 @@ void wh_handle_endpoint_get(struct gw_req *req)
     "$1::uuid RETURNING " ENDPOINT_JSON
 /* a disabled endpoint's messages wait, parked, until it is enabled again */
 #define SQL_PARK                                                                                   \
-    "UPDATE webhook_messages SET next_attempt_at = 'infinity', leased_until = NULL, lease_id = "   \
-    "NULL WHERE endpoint_id = $1::uuid AND status = 'PENDING'"
+    "UPDATE webhook_messages SET next_attempt_at = 'infinity', lease_id = NULL WHERE "             \
+    "endpoint_id = $1::uuid AND status = 'PENDING'"
 /* enabled again: each parked message starts its schedule afresh */
 #define SQL_UNPARK                                                                                 \
     "WITH u AS (UPDATE webhook_messages SET next_attempt_at = now(), failures = 0 WHERE "          \

@@ -22,11 +22,18 @@
 
 #define CLAIM_MAX        512  /* messages per claim */
 #define HELD_MAX         4096 /* messages a dispatcher holds (waiting or in flight) */
-#define QUEUE_FACTOR     4    /* an endpoint's claimed messages: concurrency × this */
+#define QUEUE_FACTOR     8    /* an endpoint's claimed messages: concurrency × this */
 #define SETTLE_MAX       512  /* outcomes recorded per statement */
 #define SETTLE_DELAY_US  20000
 #define CLEANUP_EVERY_US (INT64_C(600) * 1000000)
 #define CLEANUP_BATCH    20000
+/*
+ * The statements over webhook_messages are planned for their values each time (unnamed, and
+ * the connection's plan_cache_mode custom, see prepare_connection): a generic plan knows
+ * neither the claim's size nor the table's, and one made while the table was nearly empty
+ * joins by scanning all of it once it holds a sync's events. Planning costs a millisecond.
+ */
+#define PLAN_EACH_TIME false
 
 struct wh_dispatcher {
     const struct gw_app *app;
@@ -170,8 +177,11 @@ static enum rs_err load_targets(struct wh_dispatcher *w, const char *ids, struct
 /*
  * Per enabled endpoint, its due messages (oldest first) up to its room, skipping those a
  * pending message of an earlier group of the same account and endpoint holds back, locked
- * without waiting for another claim's; then leased. A lease is a HOT update (nothing indexed
- * changes), and the due index is not touched until the outcome is recorded.
+ * without waiting for another claim's; then leased: next_attempt_at becomes the lease's end,
+ * so claims never walk over what is in flight, and a message whose dispatcher died is due
+ * again when its lease ends. (A lease in a column of its own, not indexed, would make the
+ * claim a HOT update, but rows this wide leave no room on their page for that, and every
+ * claim then walks over what is in flight: it measured slower.)
  */
 #define SQL_CLAIM                                                                                  \
     "WITH ep AS (SELECT e.id, LEAST(COALESCE(r.room, $3::int), $4::int) AS room FROM "             \
@@ -179,12 +189,13 @@ static enum rs_err load_targets(struct wh_dispatcher *w, const char *ids, struct
     "WHERE e.enabled), "                                                                           \
     "c AS (SELECT m.endpoint_id, m.id FROM ep CROSS JOIN LATERAL (SELECT m.endpoint_id, m.id "     \
     "FROM webhook_messages m WHERE m.endpoint_id = ep.id AND m.status = 'PENDING' AND "            \
-    "m.next_attempt_at <= now() AND (m.leased_until IS NULL OR m.leased_until < now()) AND NOT "   \
+    "m.next_attempt_at <= now() AND NOT "                                                          \
     "EXISTS (SELECT 1 FROM webhook_messages p WHERE p.endpoint_id = m.endpoint_id AND "            \
     "p.linked_account_id = m.linked_account_id AND p.status = 'PENDING' AND p.grp < m.grp) "       \
     "ORDER BY m.next_attempt_at LIMIT ep.room FOR UPDATE OF m SKIP LOCKED) m WHERE ep.room > 0 "   \
     "LIMIT $4::int), "                                                                             \
-    "u AS (UPDATE webhook_messages m SET leased_until = now() + make_interval(secs => $5::int), "  \
+    "u AS (UPDATE webhook_messages m SET next_attempt_at = now() + make_interval(secs => "         \
+    "$5::int), "                                                                                   \
     "lease_id = $6::uuid FROM c WHERE m.endpoint_id = c.endpoint_id AND m.id = c.id RETURNING "    \
     "m.*) SELECT " WH_MESSAGE_COLUMNS " FROM u m"
 
@@ -322,9 +333,12 @@ static void claim(struct wh_dispatcher *w)
     err = rooms(w, &ids, &room);
     params[0] = ids.data;
     params[1] = room.data;
+    int64_t t0 = rs_time_mono_us();
     if (err == RS_OK)
-        res = rs_db_exec(w->db, SQL_CLAIM, 6, params, false, true, &err);
+        res = rs_db_exec(w->db, SQL_CLAIM, 6, params, false, PLAN_EACH_TIME, &err);
     if (res) {
+        RS_LOG(RS_LOG_DEBUG, "webhook claim", "rows=%d us=%lld held=%d", PQntuples(res),
+               (long long)(rs_time_mono_us() - t0), w->held);
         take_claim(w, res, lease);
         /* a full batch: more may be due */
         w->want_claim = PQntuples(res) >= atoi(limit);
@@ -467,31 +481,35 @@ static enum rs_err record(struct wh_dispatcher *w, const struct wh_delivery *d, 
  */
 #define SQL_SETTLE                                                                                 \
     "WITH r AS (SELECT * FROM json_to_recordset($1::json) AS r(e uuid, m uuid, l uuid, k int, "    \
-    "a int, ok boolean, dead boolean, code int, ms int, at timestamptz, rm int8, la uuid, g "      \
-    "int8, "                                                                                       \
-    "resp text, err text)), "                                                                      \
+    "a int, ok boolean, dead boolean, code int, ms int, at timestamptz, rm int8, la uuid, "        \
+    "g int8, resp text, err text)), " /* k = 0: given back unsent (due at once); k = 1: an         \
+                                         attempt's outcome */                                      \
     "u AS (UPDATE webhook_messages m SET status = CASE WHEN r.k = 0 THEN m.status WHEN r.ok THEN " \
     "'DELIVERED' WHEN r.dead THEN 'DEAD' ELSE 'PENDING' END, attempts = CASE WHEN r.k = 0 THEN "   \
     "m.attempts ELSE GREATEST(m.attempts, r.a) END, failures = CASE WHEN r.k = 0 THEN m.failures " \
-    "WHEN r.ok THEN 0 ELSE m.failures + 1 END, next_attempt_at = CASE WHEN r.k = 1 AND NOT r.ok "  \
-    "AND NOT r.dead THEN r.at + make_interval(secs => r.rm / 1000.0) ELSE m.next_attempt_at END, " \
-    "delivered_at = CASE WHEN r.k = 1 AND r.ok THEN r.at ELSE m.delivered_at END, leased_until = " \
-    "NULL, lease_id = NULL FROM r WHERE m.endpoint_id = r.e AND m.id = r.m AND m.lease_id = r.l "  \
+    "WHEN r.ok THEN 0 ELSE m.failures + 1 END, next_attempt_at = CASE WHEN r.k = 0 THEN now() "    \
+    "WHEN r.ok OR r.dead THEN m.next_attempt_at ELSE r.at + make_interval(secs => r.rm / "         \
+    "1000.0) END, delivered_at = CASE WHEN r.k = 1 AND r.ok THEN r.at ELSE m.delivered_at END, "   \
+    "lease_id = NULL FROM r WHERE m.endpoint_id = r.e AND m.id = r.m AND m.lease_id = r.l "        \
     "RETURNING 1), "                                                                               \
     "a AS (INSERT INTO webhook_attempts (endpoint_id, message_id, attempt, attempted_at, result, " \
     "status_code, latency_ms, response, error) SELECT r.e, r.m, r.a, r.at, CASE WHEN r.ok THEN "   \
     "'SUCCESS' ELSE 'FAILURE' END, r.code, r.ms, r.resp, r.err FROM r WHERE r.k = 1 "              \
-    "ON CONFLICT DO NOTHING RETURNING 1), "                                                        \
+    "ON CONFLICT DO NOTHING RETURNING 1), " /* failing_since is written only when it changes: no   \
+                                               row churn while all goes well */                    \
     "h AS (UPDATE webhook_endpoints e SET failing_since = CASE WHEN s.any_ok THEN NULL ELSE "      \
     "s.first_fail END FROM (SELECT r.e, bool_or(r.ok) AS any_ok, min(r.at) AS first_fail FROM r "  \
     "WHERE r.k = 1 GROUP BY r.e) s WHERE e.id = s.e AND ((s.any_ok AND e.failing_since IS NOT "    \
     "NULL) OR (NOT s.any_ok AND e.failing_since IS NULL)) RETURNING 1), "                          \
-    "p AS (UPDATE webhook_messages m SET next_attempt_at = f.until FROM (SELECT r.e, r.la, "       \
-    "min(r.g) AS g, max(r.at + make_interval(secs => r.rm / 1000.0)) AS until FROM r WHERE r.k = " \
-    "1 AND NOT r.ok AND NOT r.dead AND r.la IS NOT NULL GROUP BY r.e, r.la) f WHERE "              \
-    "m.endpoint_id = f.e AND m.linked_account_id = f.la AND m.status = 'PENDING' AND m.grp > f.g " \
-    "AND m.next_attempt_at < f.until AND NOT EXISTS (SELECT 1 FROM r WHERE r.e = m.endpoint_id "   \
-    "AND r.m = m.id) RETURNING 1) "                                                                \
+    "f AS (SELECT r.e, r.la, min(r.g) AS g, max(r.at + make_interval(secs => r.rm / 1000.0)) AS "  \
+    "until FROM r WHERE r.k = 1 AND NOT r.ok AND NOT r.dead AND r.la IS NOT NULL GROUP BY r.e, "   \
+    "r.la), "                                                                                      \
+    "p AS (UPDATE webhook_messages m SET next_attempt_at = b.until FROM (SELECT q.endpoint_id, "   \
+    "q.id, f.until FROM f CROSS JOIN LATERAL (SELECT q.endpoint_id, q.id FROM webhook_messages q " \
+    "WHERE q.endpoint_id = f.e AND q.linked_account_id = f.la AND q.status = 'PENDING' AND q.grp " \
+    "> f.g AND q.next_attempt_at < f.until AND q.lease_id IS NULL) q) b WHERE m.endpoint_id = "    \
+    "b.endpoint_id AND m.id = b.id AND NOT EXISTS (SELECT 1 FROM r WHERE r.e = m.endpoint_id AND " \
+    "r.m = m.id) RETURNING 1) "                                                                    \
     "SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM a), (SELECT count(*) FROM h), "        \
     "(SELECT count(*) FROM p)"
 
@@ -532,8 +550,12 @@ static void settle(struct wh_dispatcher *w)
     if (err == RS_OK)
         err = rs_buf_append(&json, "]", 1);
     params[0] = json.data;
-    if (err == RS_OK && !(res = rs_db_exec(w->db, SQL_SETTLE, 1, params, false, true, &err)))
+    int64_t t0 = rs_time_mono_us();
+    if (err == RS_OK &&
+        !(res = rs_db_exec(w->db, SQL_SETTLE, 1, params, false, PLAN_EACH_TIME, &err)))
         rs_log(RS_LOG_ERROR, "webhook outcomes not recorded", "count=%d", w->ndone);
+    RS_LOG(RS_LOG_DEBUG, "webhook settle", "done=%d us=%lld", w->ndone,
+           (long long)(rs_time_mono_us() - t0));
     PQclear(res);
     /* unrecorded, the messages come back when their lease ends: at least once, never lost */
     if (err == RS_OK && rs_buf_append(&failing, "}", 1) == RS_OK && failing.len > 2)
@@ -571,8 +593,8 @@ static void settle(struct wh_dispatcher *w)
     "($2::int IS NULL OR e.failing_since < now() - make_interval(secs => $2::int)) "               \
     "RETURNING e.id, e.organization_id, e.disabled_reason"
 #define SQL_PARK                                                                                   \
-    "UPDATE webhook_messages SET next_attempt_at = 'infinity', leased_until = NULL, lease_id = "   \
-    "NULL WHERE endpoint_id = $1::uuid AND status = 'PENDING'"
+    "UPDATE webhook_messages SET next_attempt_at = 'infinity', lease_id = NULL WHERE "             \
+    " endpoint_id = $1::uuid AND status = 'PENDING'"
 
 static enum rs_err disable_all(struct wh_dispatcher *w, const PGresult *res, struct rs_errbuf *eb)
 {
@@ -581,7 +603,7 @@ static enum rs_err disable_all(struct wh_dispatcher *w, const PGresult *res, str
     for (int i = 0; i < PQntuples(res) && err == RS_OK; i++) {
         const char *params[1] = {PQgetvalue(res, i, 0)};
         struct wh_target *t = find_target(w, params[0]);
-        PGresult *parked = rs_db_exec(w->db, SQL_PARK, 1, params, false, true, &err);
+        PGresult *parked = rs_db_exec(w->db, SQL_PARK, 1, params, false, PLAN_EACH_TIME, &err);
 
         PQclear(parked);
         if (err == RS_OK)
@@ -618,6 +640,9 @@ static void disable_endpoints(struct wh_dispatcher *w, const char *ids, bool gon
             return;
     }
     err = rs_db_command(w->db, "BEGIN");
+    /* an Issue event is an event: durable at commit, like those the syncs write */
+    if (err == RS_OK)
+        err = rs_db_command(w->db, "SET LOCAL synchronous_commit = on");
     if (err == RS_OK && !(res = rs_db_exec(w->db, SQL_DISABLE, 2, params, false, true, &err)))
         rs_errbuf_set(&eb, err, "cannot disable the endpoints");
     if (err == RS_OK)
@@ -658,19 +683,27 @@ static void cleanup(struct wh_dispatcher *w)
 
     snprintf(days, sizeof(days), "%lld", (long long)w->app->cfg->webhook_retention_days);
     snprintf(batch, sizeof(batch), "%d", CLEANUP_BATCH);
-    res = rs_db_exec(w->db, SQL_CLEANUP, 2, params, false, false, &err);
+    res = rs_db_exec(w->db, SQL_CLEANUP, 2, params, false, PLAN_EACH_TIME, &err);
     if (res && strcmp(PQgetvalue(res, 0, 0), "0") != 0)
         rs_log(RS_LOG_INFO, "webhook messages past retention deleted", "messages=%s attempts=%s",
                PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
     PQclear(res);
 }
 
-/* (Re-)issues LISTEN whenever the connection is new. */
-static void ensure_listening(struct wh_dispatcher *w)
+/*
+ * A new connection: plans for the actual values (rs_db's sessions force generic plans, which
+ * suit its cached lookups); commits that do not wait for the WAL flush (a claim or an outcome
+ * a database crash forgets only means a message is sent again: at least once, never lost; the
+ * events a dispatcher writes commit synchronously, see disable_endpoints); and LISTEN.
+ */
+static void prepare_connection(struct wh_dispatcher *w)
 {
     PGconn *conn = rs_db_conn(w->db);
 
-    if (!conn || conn == w->listening || rs_db_command(w->db, "LISTEN " RS_OUTBOX_CHANNEL) != RS_OK)
+    if (!conn || conn == w->listening ||
+        rs_db_command(w->db, "SET plan_cache_mode = force_custom_plan") != RS_OK ||
+        rs_db_command(w->db, "SET synchronous_commit = off") != RS_OK ||
+        rs_db_command(w->db, "LISTEN " RS_OUTBOX_CHANNEL) != RS_OK)
         return;
     w->listening = conn;
     w->want_claim = true; /* notifications sent while it was not listening are lost */
@@ -692,6 +725,39 @@ static void read_notifications(struct wh_dispatcher *w)
 
 /* ---- the loop ---- */
 
+/* Claimed messages waiting for a free slot. */
+static int queued(const struct wh_dispatcher *w)
+{
+    int n = 0;
+
+    for (size_t i = 0; i < w->ntargets; i++)
+        n += w->targets[i]->queued;
+    return n;
+}
+
+/*
+ * Whether what finished should be recorded now: a full batch, a batch old enough, or nothing
+ * else to wait for (none in flight, none waiting to start).
+ */
+static bool settle_due(const struct wh_dispatcher *w)
+{
+    if (w->ndone == 0 && !w->released)
+        return false;
+    return w->ndone >= SETTLE_MAX || rs_time_mono_us() - w->first_done_us >= SETTLE_DELAY_US ||
+           (wh_sender_running(w->sender) == 0 && queued(w) == 0);
+}
+
+/*
+ * Whether to claim now: asked to (a NOTIFY, the poll, a settle, a full claim), and room for
+ * at least half a claim beside what is held and not yet finished, so the next batch is
+ * claimed while the current one is still being delivered.
+ */
+static bool claim_due(const struct wh_dispatcher *w)
+{
+    return w->want_claim && w->held - w->ndone < HELD_MAX - CLAIM_MAX / 2 &&
+           (w->ntargets == 0 || queued(w) < QUEUE_FACTOR * w->concurrency / 2);
+}
+
 /* How long the loop may wait for the network or a NOTIFY, in milliseconds. */
 static int wait_ms(const struct wh_dispatcher *w, bool stopping)
 {
@@ -699,22 +765,13 @@ static int wait_ms(const struct wh_dispatcher *w, bool stopping)
 
     if (stopping)
         return 50;
-    if (w->want_claim && w->held < HELD_MAX)
+    if (claim_due(w))
         return 0;
     if (w->ndone > 0 && w->first_done_us + SETTLE_DELAY_US < until)
         until = w->first_done_us + SETTLE_DELAY_US;
     if (until <= now)
         return 0;
     return until - now > 1000000 ? 1000 : (int)((until - now + 999) / 1000);
-}
-
-/* Whether what finished should be recorded now: a full batch, a batch old enough, or idle. */
-static bool settle_due(const struct wh_dispatcher *w)
-{
-    if (w->ndone == 0 && !w->released)
-        return false;
-    return w->ndone >= SETTLE_MAX || wh_sender_running(w->sender) == 0 ||
-           rs_time_mono_us() - w->first_done_us >= SETTLE_DELAY_US;
 }
 
 /* One turn: claim, start, move transfers on, record; false once stopped and drained. */
@@ -725,7 +782,7 @@ static bool turn(struct wh_dispatcher *w, bool stopping, int64_t give_up_us)
     int64_t now = rs_time_mono_us();
 
     if (!stopping && rs_db_ensure(w->db) == RS_OK) {
-        ensure_listening(w);
+        prepare_connection(w);
         if (now >= w->next_poll_us) {
             w->want_claim = true;
             w->next_poll_us = now + w->app->cfg->webhook_poll_ms * 1000;
@@ -734,13 +791,18 @@ static bool turn(struct wh_dispatcher *w, bool stopping, int64_t give_up_us)
             w->next_cleanup_us = now + CLEANUP_EVERY_US;
             cleanup(w);
         }
-        if (w->want_claim && w->held < HELD_MAX)
+        if (claim_due(w))
             claim(w);
     }
     start_ready(w, stopping);
     conn = rs_db_conn(w->db);
-    wh_sender_run(w->sender, conn && conn == w->listening ? PQsocket(conn) : -1,
-                  wait_ms(w, stopping), &notified, on_done, w);
+    int64_t t0 = rs_time_mono_us();
+    int wms = wait_ms(w, stopping);
+    wh_sender_run(w->sender, conn && conn == w->listening ? PQsocket(conn) : -1, wms, &notified,
+                  on_done, w);
+    RS_LOG(RS_LOG_DEBUG, "webhook run", "us=%lld wait_ms=%d running=%d ndone=%d held=%d",
+           (long long)(rs_time_mono_us() - t0), wms, wh_sender_running(w->sender), w->ndone,
+           w->held);
     if (notified)
         read_notifications(w);
     if (settle_due(w) || (stopping && (w->ndone > 0 || w->released)))
@@ -793,7 +855,7 @@ static enum rs_err dispatcher_init(struct wh_dispatcher *w, struct wh_pool *pool
     w->stopping = &pool->stopping;
     w->concurrency = (int)cfg->webhook_endpoint_concurrency;
     /* long enough for a message to wait its turn behind QUEUE_FACTOR rounds and be sent */
-    w->lease_s = (cfg->webhook_timeout_ms * (QUEUE_FACTOR + 1) + 999) / 1000 + 1;
+    w->lease_s = (cfg->webhook_timeout_ms * (QUEUE_FACTOR + 1) + 999) / 1000 + 2;
     if (wh_schedule_parse(cfg->webhook_retry_schedule_ms, &w->schedule) != RS_OK)
         return rs_errbuf_set(eb, RS_ERR_INVALID, "webhook_retry_schedule_ms is not a schedule");
     err = rs_db_open(cfg->database_url, (int)cfg->db_connect_timeout_s, true, &w->db, eb);

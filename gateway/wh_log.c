@@ -13,63 +13,25 @@
 #include "roster/rs_outbox.h"
 #include "roster/rs_time.h"
 
-#define ISO(col)    "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-#define ISO_MS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 #define ATTEMPT_JSON                                                                               \
-    "json_build_object('attempt', a.attempt, 'attempted_at', " ISO_MS(                             \
-        "a.attempted_at") ", 'result', a.result, 'status_code', a.status_code, 'latency_ms', "     \
-                          "a.latency_ms, "                                                         \
-                          "'response', a.response, 'error', a.error)"
+    "json_build_object('attempt', a.attempt, 'attempted_at', to_char(a.attempted_at AT TIME "      \
+    "ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), 'result', a.result, 'status_code', "        \
+    "a.status_code, 'latency_ms', a.latency_ms, 'response', a.response, 'error', a.error)"
 /* A message as the log shows it, alias m; parked: its endpoint is disabled. */
-#define MESSAGE_JSON                                                                                        \
-    "json_build_object('id', m.id, 'event', m.event_type, 'linked_account_id', "                            \
-    "m.linked_account_id, 'status', m.status, 'attempts', m.attempts, 'next_attempt_at', CASE "             \
-    "WHEN m.status = 'PENDING' AND m.next_attempt_at < 'infinity' THEN " ISO_MS(                            \
-        "m.next_attempt_at") " END, 'parked', m.status = 'PENDING' AND m.next_attempt_at = "                \
-                             "'infinity', 'created_at', " ISO_MS("m.created_at") ", "                       \
-                                                                                 "'delivered_at',"          \
-                                                                                 " " ISO_MS(                \
-                                                                                     "m."                   \
-                                                                                     "delivered_"           \
-                                                                                     "at") ", "             \
-                                                                                           "'last"          \
-                                                                                           "_atte"          \
-                                                                                           "mpt',"          \
-                                                                                           " ("             \
-                                                                                           "SELEC"          \
-                                                                                           "T"              \
-                                                                                           " " ATTEMPT_JSON \
-                                                                                           " FROM"          \
-                                                                                           " webh"          \
-                                                                                           "ook_"           \
-                                                                                           "attem"          \
-                                                                                           "pts "           \
-                                                                                           "a "             \
-                                                                                           "WHERE"          \
-                                                                                           " a."            \
-                                                                                           "endpo"          \
-                                                                                           "int_"           \
-                                                                                           "id = "          \
-                                                                                           "m."             \
-                                                                                           "endpo"          \
-                                                                                           "int_"           \
-                                                                                           "id "            \
-                                                                                           "AND "           \
-                                                                                           "a."             \
-                                                                                           "messa"          \
-                                                                                           "ge_"            \
-                                                                                           "id = "          \
-                                                                                           "m.id "          \
-                                                                                           "ORDER"          \
-                                                                                           " "              \
-                                                                                           "BY "            \
-                                                                                           "a."             \
-                                                                                           "attem"          \
-                                                                                           "pt "            \
-                                                                                           "DESC "          \
-                                                                                           "LIMIT"          \
-                                                                                           " 1)):"          \
-                                                                                           ":text"
+#define MESSAGE_JSON                                                                               \
+    "json_build_object('id', m.id, 'event', m.event_type, 'linked_account_id', "                   \
+    "m.linked_account_id, 'status', m.status, 'attempts', m.attempts, 'next_attempt_at', CASE "    \
+    "WHEN m.status = 'PENDING' AND m.next_attempt_at < 'infinity' THEN "                           \
+    "to_char(m.next_attempt_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') END, "     \
+    "'parked', m.status = 'PENDING' AND m.next_attempt_at = 'infinity', 'created_at', "            \
+    "to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "              \
+    "'delivered_at', to_char(m.delivered_at AT TIME ZONE 'UTC', "                                  \
+    "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), 'last_attempt', (SELECT json_build_object('attempt', "  \
+    "a.attempt, 'attempted_at', to_char(a.attempted_at AT TIME ZONE 'UTC', "                       \
+    "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), 'result', a.result, 'status_code', a.status_code, "     \
+    "'latency_ms', a.latency_ms, 'response', a.response, 'error', a.error) FROM "                  \
+    "webhook_attempts a WHERE a.endpoint_id = m.endpoint_id AND a.message_id = m.id ORDER BY "     \
+    "a.attempt DESC LIMIT 1))::text"
 
 static const char *const statuses[] = {"PENDING", "DELIVERED", "DEAD", NULL};
 
@@ -138,7 +100,7 @@ void wh_handle_deliveries(struct gw_req *req)
         params[3] = rs_uuid_format(&cursor.id, after);
     snprintf(limit, sizeof(limit), "%d", page_size + 1);
     if (err == RS_OK)
-        res = rs_db_exec(req->db, SQL_DELIVERIES, 5, params, false, true, &err);
+        res = rs_db_exec(req->db, SQL_DELIVERIES, 5, params, false, false, &err);
     if (err != RS_OK) {
         gw_reply_error(req, err);
         return;
@@ -211,7 +173,7 @@ void wh_handle_message_get(struct gw_req *req)
     if (err == RS_OK)
         err = path_message(req, message);
     if (err == RS_OK)
-        res = rs_db_exec(req->db, SQL_MESSAGE, 2, params, false, true, &err);
+        res = rs_db_exec(req->db, SQL_MESSAGE, 2, params, false, false, &err);
     if (res && PQntuples(res) != 1)
         err = rs_errbuf_set(&req->eb, RS_ERR_NOTFOUND, "no message with this id at this endpoint");
     if (err == RS_OK)
@@ -246,13 +208,13 @@ void wh_handle_message_attempts(struct gw_req *req)
     if (err == RS_OK)
         err = path_message(req, message);
     if (err == RS_OK)
-        res = rs_db_exec(req->db, SQL_EXISTS, 2, params, false, true, &err);
+        res = rs_db_exec(req->db, SQL_EXISTS, 2, params, false, false, &err);
     if (res && PQntuples(res) != 1)
         err = rs_errbuf_set(&req->eb, RS_ERR_NOTFOUND, "no message with this id at this endpoint");
     PQclear(res);
     res = NULL;
     if (err == RS_OK)
-        res = rs_db_exec(req->db, SQL_ATTEMPTS, 2, params, false, true, &err);
+        res = rs_db_exec(req->db, SQL_ATTEMPTS, 2, params, false, false, &err);
     if (err == RS_OK)
         reply_page(req, res, 100, NULL);
     else
@@ -263,7 +225,7 @@ void wh_handle_message_attempts(struct gw_req *req)
 /* A replayed message starts its schedule afresh; its id (webhook-id) stays. */
 #define REPLAY_SET                                                                                 \
     "UPDATE webhook_messages m SET status = 'PENDING', failures = 0, next_attempt_at = now(), "    \
-    "leased_until = NULL, lease_id = NULL, delivered_at = NULL "
+    "lease_id = NULL, delivered_at = NULL "
 #define SQL_REPLAY_ONE                                                                             \
     "WITH m AS (" REPLAY_SET "WHERE m.endpoint_id = $1::uuid AND m.id = $2::uuid RETURNING m.*) "  \
     "SELECT " MESSAGE_JSON ", pg_notify('" RS_OUTBOX_CHANNEL "', '') FROM m"
@@ -300,7 +262,7 @@ void wh_handle_message_replay(struct gw_req *req)
     if (err == RS_OK)
         err = path_message(req, message);
     if (err == RS_OK)
-        res = rs_db_exec(req->db, SQL_REPLAY_ONE, 2, params, false, true, &err);
+        res = rs_db_exec(req->db, SQL_REPLAY_ONE, 2, params, false, false, &err);
     if (res && PQntuples(res) != 1)
         err = rs_errbuf_set(&req->eb, RS_ERR_NOTFOUND, "no message with this id at this endpoint");
     if (err == RS_OK)
@@ -344,7 +306,7 @@ void wh_handle_endpoint_replay(struct gw_req *req)
         err = read_status(req, "status", params[2]);
     rs_time_format(since_us, since);
     if (err == RS_OK)
-        res = rs_db_exec(req->db, SQL_REPLAY_SINCE, 3, params, false, true, &err);
+        res = rs_db_exec(req->db, SQL_REPLAY_SINCE, 3, params, false, false, &err);
     if (err == RS_OK)
         err = rs_buf_appendf(&out, "{\"replayed\":%s}", PQgetvalue(res, 0, 0));
     if (err == RS_OK) {

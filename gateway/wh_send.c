@@ -275,11 +275,11 @@ void wh_sender_abort(struct wh_sender *s, wh_done_fn fn, void *arg)
     }
 }
 
-/* Hands every finished transfer to done. */
-static void collect(struct wh_sender *s, wh_done_fn done, void *arg)
+/* Hands every finished transfer to done; how many there were. */
+static int collect(struct wh_sender *s, wh_done_fn done, void *arg)
 {
     CURLMsg *msg;
-    int left = 0;
+    int left = 0, n = 0;
 
     while ((msg = curl_multi_info_read(s->multi, &left)) != NULL) {
         struct wh_delivery *d = NULL;
@@ -295,7 +295,9 @@ static void collect(struct wh_sender *s, wh_done_fn done, void *arg)
         d->latency_ms = (int64_t)(total_us / 1000);
         finish(s, d);
         done(arg, d);
+        n++;
     }
+    return n;
 }
 
 void wh_sender_run(struct wh_sender *s, int extra_fd, int timeout_ms, bool *extra_ready,
@@ -306,7 +308,9 @@ void wh_sender_run(struct wh_sender *s, int extra_fd, int timeout_ms, bool *extr
 
     *extra_ready = false;
     curl_multi_perform(s->multi, &still);
-    collect(s, done, arg);
+    /* slots came free: back to the caller, which starts what waits for them */
+    if (collect(s, done, arg) > 0)
+        return;
     curl_multi_poll(s->multi, extra_fd >= 0 ? &wait : NULL, extra_fd >= 0 ? 1 : 0,
                     timeout_ms > 0 ? timeout_ms : 0, NULL);
     *extra_ready = extra_fd >= 0 && (wait.revents & CURL_WAIT_POLLIN);

@@ -51,14 +51,15 @@ CREATE TABLE webhook_messages (
         CHECK (status IN ('PENDING', 'DELIVERED', 'DEAD')),
     attempts             integer NOT NULL DEFAULT 0,  -- every attempt, for the log's numbering
     failures             integer NOT NULL DEFAULT 0,  -- failed attempts of the current schedule
-    next_attempt_at      timestamptz NOT NULL DEFAULT now(),  -- 'infinity': endpoint disabled
-    leased_until         timestamptz,       -- claimed by a dispatcher until then
-    lease_id             uuid,              -- which claim (a late settle of an expired one is
-                                            -- ignored)
+    next_attempt_at      timestamptz NOT NULL DEFAULT now(),  -- when due; while a dispatcher
+                                            -- holds it, the end of its lease; 'infinity': its
+                                            -- endpoint is disabled
+    lease_id             uuid,              -- the claim holding it (the outcome of a claim whose
+                                            -- lease ended and was taken over is ignored)
     created_at           timestamptz NOT NULL DEFAULT now(),
     delivered_at         timestamptz,
     PRIMARY KEY (endpoint_id, id)
-) WITH (fillfactor = 80);  -- room on the page: a claim is a HOT update
+);
 -- what is due, per endpoint
 CREATE INDEX webhook_messages_due ON webhook_messages (endpoint_id, next_attempt_at)
     WHERE status = 'PENDING';
