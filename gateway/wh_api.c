@@ -239,7 +239,7 @@ void wh_handle_endpoint_get(struct gw_req *req)
     "initial_sync_events = COALESCE($7::boolean, e.initial_sync_events), disabled_reason = CASE "  \
     "WHEN $6::boolean IS NULL THEN e.disabled_reason END, failing_since = CASE WHEN $6::boolean "  \
     "AND NOT e.enabled THEN NULL ELSE e.failing_since END, modified_at = now() WHERE e.id = "      \
-    "$1::uuid RETURNING " ENDPOINT_JSON
+    "$1::uuid AND e.organization_id = $2::uuid RETURNING " ENDPOINT_JSON
 /* a disabled endpoint's messages wait, parked, until it is enabled again */
 #define SQL_PARK                                                                                   \
     "UPDATE webhook_messages SET next_attempt_at = 'infinity', lease_id = NULL WHERE "             \
