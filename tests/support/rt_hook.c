@@ -273,18 +273,36 @@ static bool has_token(const char *list, const char *want)
     return false;
 }
 
-bool rt_hook_signed_by(const struct rt_hook_request *r, const char *secret)
+bool rt_hook_standard_signed(const struct rt_hook_request *r, const char *secret)
 {
     struct rs_sign_key key;
-    char standard[RS_SIGN_STANDARD_LEN], merge[RS_SIGN_MERGE_LEN];
+    char standard[RS_SIGN_STANDARD_LEN];
     long long ts = strtoll(r->timestamp, NULL, 10);
     bool ok;
 
     if (rs_sign_key_from_secret(secret, &key) != RS_OK || ts <= 0)
         return false;
     rs_sign_standard(&key, r->id, ts, r->body, r->body_len, standard);
-    rs_sign_merge(&key, r->body, r->body_len, merge);
-    ok = has_token(r->signature, standard) && strcmp(r->merge, merge) == 0;
+    ok = has_token(r->signature, standard);
     sodium_memzero(&key, sizeof(key));
     return ok;
+}
+
+bool rt_hook_merge_signed(const struct rt_hook_request *r, const char *secret)
+{
+    struct rs_sign_key key;
+    char merge[RS_SIGN_MERGE_LEN];
+    bool ok;
+
+    if (rs_sign_key_from_secret(secret, &key) != RS_OK)
+        return false;
+    rs_sign_merge(&key, r->body, r->body_len, merge);
+    ok = strcmp(r->merge, merge) == 0;
+    sodium_memzero(&key, sizeof(key));
+    return ok;
+}
+
+bool rt_hook_signed_by(const struct rt_hook_request *r, const char *secret)
+{
+    return rt_hook_standard_signed(r, secret) && rt_hook_merge_signed(r, secret);
 }

@@ -63,5 +63,9 @@ void rt_hook_requests_free(struct rt_hook_request *requests, size_t n);
  * space-separated v1 signatures) and a valid X-Merge-Webhook-Signature.
  */
 bool rt_hook_signed_by(const struct rt_hook_request *r, const char *secret);
+/* True when one of r's Standard Webhooks v1 signatures verifies with secret. */
+bool rt_hook_standard_signed(const struct rt_hook_request *r, const char *secret);
+/* True when r's X-Merge-Webhook-Signature verifies with secret. */
+bool rt_hook_merge_signed(const struct rt_hook_request *r, const char *secret);
 
 #endif
