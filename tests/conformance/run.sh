@@ -76,6 +76,8 @@ DB_CREATED=1
 # In a keyword/value conninfo the last dbname wins.
 export ROSTER_DATABASE_URL="$ROSTER_TEST_PG dbname=$DB"
 export ROSTER_LISTEN=127.0.0.1:0
+# webhook receivers (test_webhooks.mjs) and roster-sandbox listen on loopback addresses
+export ROSTER_ALLOW_PRIVATE_UPSTREAMS=1
 export ROSTER_MASTER_KEY
 ROSTER_MASTER_KEY=$(roster_new_master_key)
 unset ROSTER_PUBLIC_URL
