@@ -224,6 +224,7 @@ enum rs_err gw_account_delete(struct gw_req *req, const char *id)
     if (res && PQntuples(res) != 1)
         err = rs_errbuf_set(&req->eb, RS_ERR_NOTFOUND, "no linked account with this id");
     PQclear(res);
+    res = NULL;
     /* before the row goes: the event carries the account as it was */
     if (err == RS_OK)
         err = wh_event_account_deleted(req->db, id, &req->eb);
