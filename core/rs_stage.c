@@ -134,7 +134,8 @@ out:
             rs_log(RS_LOG_WARN, "rollback failed", NULL);
         return rs_errbuf_set(eb, err, "cannot read the stored %s", rs_model_get(kind)->path);
     }
-    qsort(st->keys, st->n, sizeof(*st->keys), key_cmp);
+    if (st->n > 0) /* no keys read: keys may be NULL, which qsort must not get */
+        qsort(st->keys, st->n, sizeof(*st->keys), key_cmp);
     return RS_OK;
 }
 

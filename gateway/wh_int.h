@@ -2,8 +2,8 @@
  * Webhooks, shared inside gateway/: input checks of the endpoints API (wh_check.c), the retry
  * schedule (wh_retry.c), the endpoints API (wh_api.c), the delivery log and replay
  * (wh_log.c), rendering a message's body (wh_render.c), the events the gateway writes
- * (wh_events.c), the sending of deliveries
- * over libcurl multi (wh_send.c) and the dispatcher threads (wh_dispatch.c). The
+ * (wh_events.c), the sending of deliveries over libcurl multi (wh_send.c), recording their
+ * outcomes (wh_settle.c) and the dispatcher threads (wh_dispatch.c). The
  * outbox's write side is core/rs_outbox.c. See docs/design/webhooks.md.
  */
 #ifndef ROSTER_WH_INT_H
@@ -214,6 +214,29 @@ void wh_sender_wakeup(struct wh_sender *s);
 int wh_sender_running(const struct wh_sender *s);
 /* A 2xx answer. */
 bool wh_delivery_ok(const struct wh_delivery *d);
+
+/* ---- wh_settle.c: recording outcomes ---- */
+
+struct wh_settler {
+    struct rs_db *db;
+    const struct wh_schedule *schedule;
+    int64_t disable_after_s;
+};
+typedef void (*wh_disabled_fn)(void *arg, const char *endpoint);
+/*
+ * Records in one statement the outcomes of done (finished attempts) and released (claimed,
+ * never sent): each message delivered, retried after the schedule's next delay (a 429/503's
+ * Retry-After honoured), dead, or due again; their attempts; the endpoints' failing_since. Only
+ * messages still leased by their claim are changed. Then disables, in a transaction of its
+ * own, the endpoints that answered 410 or whose deliveries have all failed for
+ * disable_after_s, parking their messages and raising an Issue; on_disabled(arg, id) for each.
+ * The database's error when nothing could be recorded (the messages come back when their
+ * lease ends).
+ */
+enum rs_err wh_settle(const struct wh_settler *s, const struct wh_delivery *done,
+                      const struct wh_delivery *released, wh_disabled_fn on_disabled, void *arg);
+/* Deletes delivered and dead messages older than retention_days, and their attempts. */
+void wh_retention(struct rs_db *db, int64_t retention_days);
 
 /* ---- wh_dispatch.c: the dispatcher threads ---- */
 
