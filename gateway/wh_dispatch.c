@@ -531,13 +531,8 @@ static bool turn(struct wh_dispatcher *w, bool stopping, int64_t give_up_us)
     }
     start_ready(w, stopping);
     conn = rs_db_conn(w->db);
-    int64_t t0 = rs_time_mono_us();
-    int wms = wait_ms(w, stopping);
-    wh_sender_run(w->sender, conn && conn == w->listening ? PQsocket(conn) : -1, wms, &notified,
-                  on_done, w);
-    RS_LOG(RS_LOG_DEBUG, "webhook run", "us=%lld wait_ms=%d running=%d ndone=%d held=%d",
-           (long long)(rs_time_mono_us() - t0), wms, wh_sender_running(w->sender), w->ndone,
-           w->held);
+    wh_sender_run(w->sender, conn && conn == w->listening ? PQsocket(conn) : -1,
+                  wait_ms(w, stopping), &notified, on_done, w);
     if (notified)
         read_notifications(w);
     if (settle_due(w) || (stopping && (w->ndone > 0 || w->released)))
