@@ -115,7 +115,8 @@ static enum rs_err record(const struct wh_settler *s, const struct wh_delivery *
     "RETURNING 1), "                                                                               \
     "a AS (INSERT INTO webhook_attempts (endpoint_id, message_id, attempt, attempted_at, result, " \
     "status_code, latency_ms, response, error) SELECT r.e, r.m, r.a, r.at, CASE WHEN r.ok THEN "   \
-    "'SUCCESS' ELSE 'FAILURE' END, r.code, r.ms, r.resp, r.err FROM r WHERE r.k = 1 "              \
+    "'SUCCESS' ELSE 'FAILURE' END, r.code, r.ms, r.resp, r.err FROM r WHERE r.k = 1 AND r.e IN "   \
+    "(SELECT id FROM webhook_endpoints) "                                                          \
     "ON CONFLICT DO NOTHING RETURNING 1), " /* failing_since is written only when it changes: no   \
                                                row churn while all goes well */                    \
     "h AS (UPDATE webhook_endpoints e SET failing_since = CASE WHEN s.any_ok THEN NULL ELSE "      \
