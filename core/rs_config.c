@@ -43,6 +43,7 @@ static enum rs_err check_listen(const char *value, struct rs_errbuf *eb);
 static enum rs_err check_public_url(const char *value, struct rs_errbuf *eb);
 static enum rs_err check_log_level(const char *value, struct rs_errbuf *eb);
 static enum rs_err check_key_list(const char *value, struct rs_errbuf *eb);
+static enum rs_err check_delays(const char *value, struct rs_errbuf *eb);
 
 #define FIELD(member) offsetof(struct rs_config, member)
 
@@ -101,6 +102,33 @@ static const struct rs_config_setting rs_config_table[] = {
      NULL, "timeout of one request to a provider, in milliseconds"},
     {"upstream_max_attempts", RS_CONFIG_INT, "5", 1, 20, 0, FIELD(upstream_max_attempts), NULL,
      "attempts per provider request on 5xx, network errors and 429 before the sync fails"},
+    {"webhook_dispatchers", RS_CONFIG_INT, "1", 0, 16, 0, FIELD(webhook_dispatchers), NULL,
+     "webhook delivery threads, each with its own database connection and connections to the "
+     "endpoints; 0 delivers nothing (another rosterd process does)"},
+    {"webhook_timeout_ms", RS_CONFIG_INT, "15000", 100, 120000, 0, FIELD(webhook_timeout_ms), NULL,
+     "timeout of one webhook delivery attempt, connect included, in milliseconds"},
+    {"webhook_retry_schedule_ms", RS_CONFIG_STRING,
+     "5000,300000,1800000,7200000,18000000,"
+     "36000000,36000000",
+     0, 0, 0, FIELD(webhook_retry_schedule_ms), check_delays,
+     "delays before each retry of a failed webhook delivery, comma-separated milliseconds (each "
+     "drawn within +-10%); after the last retry fails the message is dead-lettered"},
+    {"webhook_endpoint_concurrency", RS_CONFIG_INT, "16", 1, 1024, 0,
+     FIELD(webhook_endpoint_concurrency), NULL,
+     "deliveries in flight at once to one endpoint, per dispatcher (a slow receiver holds only "
+     "these)"},
+    {"webhook_disable_after_s", RS_CONFIG_INT, "432000", 1, INT64_C(31536000), 0,
+     FIELD(webhook_disable_after_s), NULL,
+     "an endpoint whose deliveries have all failed for this long is disabled and an Issue is "
+     "raised, in seconds"},
+    {"webhook_secret_grace_s", RS_CONFIG_INT, "86400", 0, INT64_C(2592000), 0,
+     FIELD(webhook_secret_grace_s), NULL,
+     "after a secret rotation, how long the previous secret keeps signing beside the new one, "
+     "in seconds"},
+    {"webhook_poll_ms", RS_CONFIG_INT, "1000", 20, 60000, 0, FIELD(webhook_poll_ms), NULL,
+     "how often an idle webhook dispatcher looks for due messages (a NOTIFY wakes it sooner)"},
+    {"webhook_retention_days", RS_CONFIG_INT, "30", 1, 3650, 0, FIELD(webhook_retention_days), NULL,
+     "delivered and dead-lettered webhook messages and their attempts are kept this long"},
 };
 
 #define RS_CONFIG_COUNT (sizeof(rs_config_table) / sizeof(rs_config_table[0]))
@@ -148,6 +176,34 @@ static enum rs_err check_key_list(const char *value, struct rs_errbuf *eb)
     if (value[strspn(value, allowed)] != '\0')
         return rs_errbuf_set(eb, RS_ERR_INVALID,
                              "must be base64 keys separated by commas (a character is neither)");
+    return RS_OK;
+}
+
+/* 1 to 20 comma-separated whole milliseconds, each from 1 ms to 7 days. */
+static enum rs_err check_delays(const char *value, struct rs_errbuf *eb)
+{
+    const char *p = value;
+    int n = 0;
+
+    for (;;) {
+        char *end = NULL;
+        long long ms;
+
+        if (!isdigit((unsigned char)*p))
+            return rs_errbuf_set(eb, RS_ERR_INVALID, "must be comma-separated milliseconds");
+        errno = 0;
+        ms = strtoll(p, &end, 10);
+        if (errno || ms < 1 || ms > INT64_C(604800000))
+            return rs_errbuf_set(eb, RS_ERR_INVALID, "has a delay outside 1..604800000 ms");
+        if (++n > 20)
+            return rs_errbuf_set(eb, RS_ERR_INVALID, "has more than 20 delays");
+        p = end;
+        if (*p != ',')
+            break;
+        p++;
+    }
+    if (*p != '\0')
+        return rs_errbuf_set(eb, RS_ERR_INVALID, "must be comma-separated milliseconds");
     return RS_OK;
 }
 

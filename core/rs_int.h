@@ -64,12 +64,7 @@ enum rs_httpc_verdict rs_httpc_verdict(CURLcode code, long status);
 bool rs_httpc_header_value(const char *line, size_t len, const char *name, char *out,
                            size_t outlen);
 
-/*
- * Delay a Retry-After value asks for, the margin included: delta seconds after now, or an
- * HTTP date (any form curl_getdate takes) against the wall clock now_wall_us (a date in the
- * past gives only the margin). False when the value is neither.
- */
-bool rs_httpc_parse_retry_after(const char *value, int64_t now_wall_us, int64_t *delay_us);
+/* rs_httpc_parse_retry_after is public (roster/rs_httpc.h): webhook delivery reads it too. */
 
 /*
  * Delay a rate-limit reset value asks for, the margin included. A value of 10^9 or more is

@@ -30,6 +30,10 @@ static const struct rs_sealed_column columns[RS_SEALED_COUNT] = {
      "integration", "/oauth/", "", "organization ", ", OAuth client ", "client secret"},
     {RS_SEALED_LINK_OAUTH_STATE, "link_oauth_states", "secrets", "id", NULL, "", "/oauth-state",
      "OAuth authorization ", NULL, "PKCE verifier"},
+    {RS_SEALED_WEBHOOK_SECRET, "webhook_endpoints", "secret", "id", NULL, "", "/webhook",
+     "webhook endpoint ", NULL, "signing secret"},
+    {RS_SEALED_WEBHOOK_PREVIOUS, "webhook_endpoints", "previous_secret", "id", NULL, "", "/webhook",
+     "webhook endpoint ", NULL, "previous signing secret"},
 };
 
 const struct rs_sealed_column *rs_sealed_columns(size_t *n)

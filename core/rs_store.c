@@ -11,6 +11,7 @@
 
 #include "roster/rs_buf.h"
 #include "roster/rs_log.h"
+#include "roster/rs_outbox.h"
 
 #include "rs_int.h"
 
@@ -31,15 +32,15 @@ static enum rs_err update_list(const struct rs_model *model, struct rs_buf *out)
     return err;
 }
 
-/* Runs sql (with $1 = sync id, $2 = account) and reads up to three counts from row 0. */
-static enum rs_err counts(struct rs_db *db, const char *sql, const char *sync_text,
-                          const char *account_text, size_t out[3], struct rs_errbuf *eb)
+/* Runs sql with n parameters ($1 = sync id, $2 = account, …) and reads up to three counts
+   from row 0. */
+static enum rs_err counts_n(struct rs_db *db, const char *sql, int n, const char *const *params,
+                            size_t out[3], struct rs_errbuf *eb)
 {
-    const char *params[2] = {sync_text, account_text};
     enum rs_err err;
     /* not prepared: each runs once per sync, and a plan for the actual values (with the
        staging tables' fresh statistics) matters far more than planning time */
-    PGresult *res = rs_db_exec(db, sql, account_text ? 2 : 1, params, false, false, &err);
+    PGresult *res = rs_db_exec(db, sql, n, params, false, false, &err);
 
     if (!res)
         return rs_errbuf_set(eb, err, "staging statement failed");
@@ -49,12 +50,88 @@ static enum rs_err counts(struct rs_db *db, const char *sql, const char *sync_te
     return RS_OK;
 }
 
+/* Runs sql (with $1 = sync id, $2 = account) and reads up to three counts from row 0. */
+static enum rs_err counts(struct rs_db *db, const char *sql, const char *sync_text,
+                          const char *account_text, size_t out[3], struct rs_errbuf *eb)
+{
+    const char *params[2] = {sync_text, account_text};
+
+    return counts_n(db, sql, account_text ? 2 : 1, params, out, eb);
+}
+
+/*
+ * The outbox's part of a model statement: a CTE inserting one message per row of `source` (the
+ * statement's RETURNING) and endpoint that wants its event type ($3 group, $4 organization,
+ * $5 initial sync). Empty when the plan wants no event of this model.
+ */
+static enum rs_err events_cte(const struct rs_model *model, const struct rs_outbox_plan *plan,
+                              bool sweep, struct rs_buf *out)
+{
+    char added[RS_EVENT_NAME_MAX], changed[RS_EVENT_NAME_MAX], removed[RS_EVENT_NAME_MAX];
+    char type[3 * RS_EVENT_NAME_MAX + 64], initial[RS_EVENT_NAME_MAX + 96] = "";
+    unsigned wanted = plan && plan->active ? plan->wanted[model->kind] : 0;
+
+    if (sweep ? !(wanted & RS_OUTBOX_REMOVED) : !(wanted & (RS_OUTBOX_ADDED | RS_OUTBOX_CHANGED)))
+        return RS_OK;
+    rs_outbox_model_event(model->kind, RS_OUTBOX_ADDED, added);
+    rs_outbox_model_event(model->kind, RS_OUTBOX_CHANGED, changed);
+    rs_outbox_model_event(model->kind, RS_OUTBOX_REMOVED, removed);
+    if (sweep)
+        snprintf(type, sizeof(type), "'%s'", removed);
+    else
+        snprintf(type, sizeof(type), "CASE WHEN r.inserted THEN '%s' ELSE '%s' END", added,
+                 changed);
+    /* a first sync's .added go only to the endpoints that asked for them */
+    if (!sweep)
+        snprintf(initial, sizeof(initial),
+                 " AND (u.type <> '%s' OR NOT $5::boolean OR e.initial_sync_events)", added);
+    return rs_buf_appendf(
+        out,
+        ", ev AS (INSERT INTO webhook_messages (endpoint_id, id, linked_account_id, grp, "
+        "event_type, record_id, remote_id, record_created_at, record_modified_at, normalized, "
+        "remote_was_deleted) SELECT e.id, roster_uuid7(), $2::uuid, $3::int8, u.type, u.id, "
+        "u.remote_id, u.created_at, u.modified_at, u.normalized, u.remote_was_deleted FROM "
+        "(SELECT r.*, %s AS type FROM %s r) u JOIN webhook_endpoints e ON e.organization_id = "
+        "$4::uuid AND e.enabled AND (e.events IS NULL OR u.type = ANY (e.events))%s RETURNING 1)",
+        type, sweep ? "gone" : "up", initial);
+}
+
+/*
+ * Runs a model statement whose first CTE is `head` (it defines "up" or "gone") and whose
+ * selection is `tail`, with the outbox's CTE in between when the plan wants events of this
+ * model, then reads its counts.
+ */
+static enum rs_err model_statement(struct rs_db *db, const struct rs_model *model,
+                                   const struct rs_outbox_plan *plan, bool sweep,
+                                   const char *sync_text, const char *account_text,
+                                   struct rs_buf *sql, const char *tail, size_t n[3],
+                                   struct rs_errbuf *eb)
+{
+    size_t before = sql->len;
+    enum rs_err err = events_cte(model, plan, sweep, sql);
+    bool events = sql->len > before;
+    const char *params[5] = {sync_text, account_text, plan ? plan->group : NULL,
+                             plan ? plan->org : NULL, plan && plan->initial ? "true" : "false"};
+
+    if (err == RS_OK)
+        err = rs_buf_append_str(sql, tail);
+    if (err != RS_OK)
+        return err;
+    /* the sweep's statement has no $5: an unused parameter would have no type */
+    return counts_n(db, sql->data, events ? (sweep ? 4 : 5) : 2, params, n, eb);
+}
+
+/* The columns a model event needs, returned by the upsert and the sweep. */
+#define EVENT_COLUMNS "id, remote_id, created_at, modified_at, normalized, remote_was_deleted"
+
 static enum rs_err upsert_model(struct rs_db *db, const struct rs_model *model,
-                                const char *sync_text, const char *account_text,
-                                struct rs_store_stats *stats, struct rs_errbuf *eb)
+                                const struct rs_outbox_plan *plan, const char *sync_text,
+                                const char *account_text, struct rs_store_stats *stats,
+                                struct rs_errbuf *eb)
 {
     const char *table = model->path;
-    struct rs_buf sql, updates, columns;
+    bool events = plan && plan->active && (plan->wanted[model->kind] & ~RS_OUTBOX_REMOVED);
+    struct rs_buf sql, updates, columns, tail;
     size_t staged[3] = {0, 0, 0}, n[3] = {0, 0, 0};
     char count_sql[256];
     enum rs_err err;
@@ -70,6 +147,7 @@ static enum rs_err upsert_model(struct rs_db *db, const struct rs_model *model,
     rs_buf_init(&sql, 64 * 1024);
     rs_buf_init(&updates, 16 * 1024);
     rs_buf_init(&columns, 8 * 1024);
+    rs_buf_init(&tail, 1024);
     err = update_list(model, &updates);
     if (err == RS_OK)
         err = rs_store_column_list(model, &columns);
@@ -82,14 +160,16 @@ static enum rs_err upsert_model(struct rs_db *db, const struct rs_model *model,
             "AND in_scope %s) s WHERE NOT s.unchanged "
             "ON CONFLICT (linked_account_id, id) DO UPDATE SET %s "
             "WHERE %s.content_hash <> EXCLUDED.content_hash OR %s.remote_was_deleted "
-            "RETURNING (xmax = 0) AS inserted) "
-            "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) "
-            "FROM up",
+            "RETURNING (xmax = 0) AS inserted%s)",
             table, columns.data, columns.data, staged[0] == staged[1] ? "" : "DISTINCT ON (id)",
             table, staged[0] == staged[1] ? "" : "ORDER BY id, rs_seq DESC", updates.data, table,
-            table);
+            table, events ? ", " EVENT_COLUMNS : "");
     if (err == RS_OK)
-        err = counts(db, sql.data, sync_text, account_text, n, eb);
+        err = rs_buf_append_str(&tail, " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER "
+                                       "(WHERE NOT inserted) FROM up");
+    if (err == RS_OK)
+        err = model_statement(db, model, plan, false, sync_text, account_text, &sql, tail.data, n,
+                              eb);
     if (err == RS_OK) {
         stats->inserted += n[0];
         stats->updated += n[1];
@@ -98,26 +178,37 @@ static enum rs_err upsert_model(struct rs_db *db, const struct rs_model *model,
     rs_buf_cleanup(&sql);
     rs_buf_cleanup(&updates);
     rs_buf_cleanup(&columns);
+    rs_buf_cleanup(&tail);
     return err;
 }
 
 /* Marks the account's rows of model that this full sync did not see as deleted. */
 static enum rs_err sweep_model(struct rs_db *db, const struct rs_model *model,
-                               const char *sync_text, const char *account_text,
-                               struct rs_store_stats *stats, struct rs_errbuf *eb)
+                               const struct rs_outbox_plan *plan, const char *sync_text,
+                               const char *account_text, struct rs_store_stats *stats,
+                               struct rs_errbuf *eb)
 {
-    char sql[1024];
+    bool events = plan && plan->active && (plan->wanted[model->kind] & RS_OUTBOX_REMOVED);
+    struct rs_buf sql;
     size_t n[3] = {0, 0, 0};
     enum rs_err err;
 
-    snprintf(sql, sizeof(sql),
-             "WITH gone AS (UPDATE %s t SET remote_was_deleted = true, modified_at = now() "
-             "WHERE t.linked_account_id = $2::uuid AND NOT t.remote_was_deleted AND NOT EXISTS "
-             "(SELECT 1 FROM sync_stage_%s s WHERE s.sync_id = $1::uuid AND s.id = t.id) "
-             "RETURNING 1) SELECT count(*) FROM gone",
-             model->path, model->path);
-    err = counts(db, sql, sync_text, account_text, n, eb);
+    rs_buf_init(&sql, 16 * 1024);
+    err = rs_buf_appendf(
+        &sql,
+        "WITH gone AS (UPDATE %s t SET remote_was_deleted = true, modified_at = now() "
+        "WHERE t.linked_account_id = $2::uuid AND NOT t.remote_was_deleted AND NOT EXISTS "
+        "(SELECT 1 FROM sync_stage_%s s WHERE s.sync_id = $1::uuid AND s.id = t.id) "
+        "RETURNING %s)",
+        model->path, model->path,
+        events ? "t.id, t.remote_id, t.created_at, t.modified_at, t.normalized, "
+                 "t.remote_was_deleted"
+               : "1");
+    if (err == RS_OK)
+        err = model_statement(db, model, plan, true, sync_text, account_text, &sql,
+                              " SELECT count(*) FROM gone", n, eb);
     stats->deleted += n[0];
+    rs_buf_cleanup(&sql);
     return err;
 }
 
@@ -161,6 +252,14 @@ enum rs_err rs_store_apply(struct rs_db *db, const struct rs_uuid *account,
                            const struct rs_uuid *sync_id, bool sweep,
                            struct rs_store_stats stats[RS_MODEL_COUNT], struct rs_errbuf *eb)
 {
+    return rs_store_apply_events(db, account, sync_id, sweep, NULL, stats, eb);
+}
+
+enum rs_err rs_store_apply_events(struct rs_db *db, const struct rs_uuid *account,
+                                  const struct rs_uuid *sync_id, bool sweep,
+                                  const struct rs_outbox_plan *plan,
+                                  struct rs_store_stats stats[RS_MODEL_COUNT], struct rs_errbuf *eb)
+{
     char sync_text[RS_UUID_STR_LEN], account_text[RS_UUID_STR_LEN];
     size_t ignored[3];
     enum rs_err err;
@@ -180,9 +279,9 @@ enum rs_err rs_store_apply(struct rs_db *db, const struct rs_uuid *account,
         const struct rs_model *model = rs_model_get((enum rs_model_kind)k);
         struct rs_store_stats before = stats[k];
 
-        err = upsert_model(db, model, sync_text, account_text, &stats[k], eb);
+        err = upsert_model(db, model, plan, sync_text, account_text, &stats[k], eb);
         if (err == RS_OK && sweep)
-            err = sweep_model(db, model, sync_text, account_text, &stats[k], eb);
+            err = sweep_model(db, model, plan, sync_text, account_text, &stats[k], eb);
         any = any || stats[k].inserted + stats[k].updated + stats[k].deleted >
                          before.inserted + before.updated + before.deleted;
     }
@@ -270,7 +369,7 @@ enum rs_err rs_store_batch_flush(struct rs_store_batch *batch, struct rs_db *db,
     rs_uuid_format(rs_store_batch_account(batch), account_text);
     err = rs_store_batch_stage(batch, db, stats, eb);
     if (err == RS_OK)
-        err = upsert_model(db, model, sync_text, account_text, stats, eb);
+        err = upsert_model(db, model, NULL, sync_text, account_text, stats, eb);
     if (err == RS_OK && stats->inserted + stats->updated > before.inserted + before.updated)
         err = bump_version(db, account_text, eb);
     if (err == RS_OK)

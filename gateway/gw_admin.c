@@ -13,9 +13,11 @@
 #include "roster/lf_check.h"
 #include "roster/prov.h"
 #include "roster/rs_log.h"
+#include "roster/rs_outbox.h"
 #include "roster/rs_sealed.h"
 #include "roster/rs_token.h"
 #include "roster/rs_url.h"
+#include "wh_int.h"
 
 #define MAX_TEXT_FIELD 256
 
@@ -109,6 +111,24 @@ out:
     return err;
 }
 
+/* The account, its initial sync and LinkedAccount.linked, in one transaction. */
+static enum rs_err create_linked(struct gw_req *req, const struct new_account *a, const char *id,
+                                 const char *token)
+{
+    enum rs_err err = rs_db_command(req->db, "BEGIN");
+
+    if (err != RS_OK)
+        return err;
+    err = insert_account(req, a, id, token);
+    if (err == RS_OK)
+        err = rs_outbox_linked(req->db, id, false, &req->eb);
+    if (err == RS_OK)
+        err = rs_db_command(req->db, "COMMIT");
+    if (err != RS_OK && rs_db_command(req->db, "ROLLBACK") != RS_OK)
+        rs_log(RS_LOG_WARN, "rollback failed", NULL);
+    return err;
+}
+
 void gw_handle_admin_account_create(struct gw_req *req)
 {
     json_t *body = NULL;
@@ -127,7 +147,7 @@ void gw_handle_admin_account_create(struct gw_req *req)
     rs_uuid_format(&uuid, id);
     if ((err = rs_token_new("at", token, sizeof(token))) != RS_OK)
         goto out;
-    if ((err = insert_account(req, &a, id, token)) != RS_OK)
+    if ((err = create_linked(req, &a, id, token)) != RS_OK)
         goto out;
     rs_log(RS_LOG_INFO, "linked account created", "account=%s integration=%s org=%s", id,
            a.ops->slug, req->org_text);
@@ -186,29 +206,52 @@ out:
     rs_buf_cleanup(&body);
 }
 
-void gw_handle_admin_account_delete(struct gw_req *req)
+#define SQL_LOCK_ACCOUNT                                                                           \
+    "SELECT 1 FROM linked_accounts WHERE id = $1::uuid AND organization_id = $2::uuid FOR UPDATE"
+/* normalized rows go with the account (ON DELETE CASCADE), credentials with its row */
+#define SQL_DELETE_ACCOUNT                                                                         \
+    "DELETE FROM linked_accounts WHERE id = $1::uuid AND organization_id = $2::uuid"
+
+enum rs_err gw_account_delete(struct gw_req *req, const char *id)
 {
-    /* normalized rows go with the account (ON DELETE CASCADE), credentials with its row */
-    static const char sql[] = "DELETE FROM linked_accounts WHERE id = $1::uuid "
-                              "AND organization_id = $2::uuid";
-    char id[RS_UUID_STR_LEN];
     const char *params[2] = {id, req->org_text};
     PGresult *res = NULL;
-    enum rs_err err;
+    enum rs_err err = rs_db_command(req->db, "BEGIN");
 
-    if ((err = path_account(req, id)) != RS_OK)
-        goto out;
-    res = rs_db_exec(req->db, sql, 2, params, false, true, &err);
-    if (res && strcmp(PQcmdTuples(res), "1") != 0)
+    if (err != RS_OK)
+        return err;
+    res = rs_db_exec(req->db, SQL_LOCK_ACCOUNT, 2, params, false, true, &err);
+    if (res && PQntuples(res) != 1)
         err = rs_errbuf_set(&req->eb, RS_ERR_NOTFOUND, "no linked account with this id");
-    if (err == RS_OK)
-        rs_log(RS_LOG_INFO, "linked account deleted", "account=%s org=%s", id, req->org_text);
-out:
-    if (err == RS_OK)
-        gw_reply_text(req, 204, "application/json", "", 0);
-    else
-        gw_reply_error(req, err);
     PQclear(res);
+    res = NULL;
+    /* before the row goes: the event carries the account as it was */
+    if (err == RS_OK)
+        err = wh_event_account_deleted(req->db, id, &req->eb);
+    if (err == RS_OK &&
+        !(res = rs_db_exec(req->db, SQL_DELETE_ACCOUNT, 2, params, false, true, &err)))
+        rs_errbuf_set(&req->eb, err, "cannot delete the linked account");
+    PQclear(res);
+    if (err == RS_OK)
+        err = rs_db_command(req->db, "COMMIT");
+    if (err != RS_OK && rs_db_command(req->db, "ROLLBACK") != RS_OK)
+        rs_log(RS_LOG_WARN, "rollback failed", NULL);
+    return err;
+}
+
+void gw_handle_admin_account_delete(struct gw_req *req)
+{
+    char id[RS_UUID_STR_LEN];
+    enum rs_err err = path_account(req, id);
+
+    if (err == RS_OK)
+        err = gw_account_delete(req, id);
+    if (err == RS_OK) {
+        rs_log(RS_LOG_INFO, "linked account deleted", "account=%s org=%s", id, req->org_text);
+        gw_reply_text(req, 204, "application/json", "", 0);
+    } else {
+        gw_reply_error(req, err);
+    }
 }
 
 /* Replies with the admin view of account id (after a lifecycle change). */

@@ -19,6 +19,7 @@
 #include "roster/lf_session.h"
 #include "roster/lf_token.h"
 #include "roster/rs_log.h"
+#include "roster/rs_outbox.h"
 #include "roster/rs_sealed.h"
 #include "sync_int.h"
 
@@ -281,6 +282,8 @@ enum rs_err gw_connect_complete(struct gw_req *req, const char *token, const str
         err = lf_oauth_token_save(req->db, req->app->vault, account, oauth_token, &req->eb);
     if (err == RS_OK)
         err = sync_queue_add(req->db, account, "FULL", "INITIAL", &queued, &req->eb);
+    if (err == RS_OK)
+        err = rs_outbox_linked(req->db, account, relinked, &req->eb);
     if (err == RS_OK)
         err = lf_session_complete(req->db, s->id_text, account, public_token, &req->eb);
     if (err == RS_OK)

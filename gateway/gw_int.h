@@ -286,6 +286,11 @@ void gw_handle_admin_account_create(struct gw_req *req);
 void gw_handle_admin_account_list(struct gw_req *req);
 void gw_handle_admin_account_get(struct gw_req *req);
 void gw_handle_admin_account_delete(struct gw_req *req);
+/*
+ * Deletes account id of req's organization, with LinkedAccount.deleted, in one transaction.
+ * RS_ERR_NOTFOUND (in req->eb) when the organization has no such account.
+ */
+enum rs_err gw_account_delete(struct gw_req *req, const char *id) RS_MUST_CHECK;
 void gw_handle_admin_account_test(struct gw_req *req);
 void gw_handle_admin_account_deactivate(struct gw_req *req);
 void gw_handle_admin_account_activate(struct gw_req *req);

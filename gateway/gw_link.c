@@ -331,16 +331,10 @@ void gw_handle_account_token_regenerate(struct gw_req *req)
 
 void gw_handle_delete_account(struct gw_req *req)
 {
-    /* credentials go with the row, normalized data and syncs with it (ON DELETE CASCADE) */
-    static const char sql[] = "DELETE FROM linked_accounts WHERE id = $1::uuid AND "
-                              "organization_id = $2::uuid";
-    const char *params[2] = {req->account.id_text, req->org_text};
-    enum rs_err err;
-    PGresult *res = rs_db_exec(req->db, sql, 2, params, false, true, &err);
+    enum rs_err err = gw_account_delete(req, req->account.id_text);
 
-    if (res && strcmp(PQcmdTuples(res), "1") != 0)
-        err = rs_errbuf_set(&req->eb, RS_ERR_NOTFOUND, "the linked account is gone");
-    PQclear(res);
+    if (err == RS_ERR_NOTFOUND)
+        rs_errbuf_set(&req->eb, RS_ERR_NOTFOUND, "the linked account is gone");
     if (err == RS_OK) {
         rs_log(RS_LOG_INFO, "linked account deleted", "account=%s org=%s by=delete-account",
                req->account.id_text, req->org_text);

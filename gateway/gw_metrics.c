@@ -8,7 +8,7 @@
 #include <inttypes.h>
 #include <stdatomic.h>
 
-#define MAX_ROUTES 64
+#define MAX_ROUTES 96
 static const int status_codes[] = {200, 201, 202, 204, 400, 401, 403, 404, 405,
                                    409, 413, 414, 429, 500, 502, 503, 504, 0 /* other */};
 #define NSTATUS (sizeof(status_codes) / sizeof(status_codes[0]))

@@ -4,6 +4,7 @@
  * enforces it before any handler runs).
  */
 #include "gw_int.h"
+#include "wh_int.h"
 
 #include <string.h>
 
@@ -105,6 +106,28 @@ static const struct gw_route routes[] = {
      gw_handle_admin_sync_approve, "admin.syncs.approve", RS_MODEL_NONE},
     {POST, ADMIN "linked-accounts/{id}/syncs/{id}/discard", GW_AUTH_ORG,
      gw_handle_admin_sync_discard, "admin.syncs.discard", RS_MODEL_NONE},
+    {POST, ADMIN "webhook-endpoints", GW_AUTH_ORG, wh_handle_endpoint_create,
+     "admin.webhook-endpoints.create", RS_MODEL_NONE},
+    {GET, ADMIN "webhook-endpoints", GW_AUTH_ORG, wh_handle_endpoint_list,
+     "admin.webhook-endpoints.list", RS_MODEL_NONE},
+    {GET, ADMIN "webhook-endpoints/{id}", GW_AUTH_ORG, wh_handle_endpoint_get,
+     "admin.webhook-endpoints.get", RS_MODEL_NONE},
+    {PATCH, ADMIN "webhook-endpoints/{id}", GW_AUTH_ORG, wh_handle_endpoint_patch,
+     "admin.webhook-endpoints.update", RS_MODEL_NONE},
+    {DEL, ADMIN "webhook-endpoints/{id}", GW_AUTH_ORG, wh_handle_endpoint_delete,
+     "admin.webhook-endpoints.delete", RS_MODEL_NONE},
+    {POST, ADMIN "webhook-endpoints/{id}/rotate-secret", GW_AUTH_ORG, wh_handle_endpoint_rotate,
+     "admin.webhook-endpoints.rotate-secret", RS_MODEL_NONE},
+    {POST, ADMIN "webhook-endpoints/{id}/replay", GW_AUTH_ORG, wh_handle_endpoint_replay,
+     "admin.webhook-endpoints.replay", RS_MODEL_NONE},
+    {GET, ADMIN "webhook-endpoints/{id}/deliveries", GW_AUTH_ORG, wh_handle_deliveries,
+     "admin.webhook-endpoints.deliveries", RS_MODEL_NONE},
+    {GET, ADMIN "webhook-endpoints/{id}/messages/{id}", GW_AUTH_ORG, wh_handle_message_get,
+     "admin.webhook-messages.get", RS_MODEL_NONE},
+    {GET, ADMIN "webhook-endpoints/{id}/messages/{id}/attempts", GW_AUTH_ORG,
+     wh_handle_message_attempts, "admin.webhook-messages.attempts", RS_MODEL_NONE},
+    {POST, ADMIN "webhook-endpoints/{id}/messages/{id}/replay", GW_AUTH_ORG,
+     wh_handle_message_replay, "admin.webhook-messages.replay", RS_MODEL_NONE},
 };
 
 const struct gw_route *gw_router_routes(size_t *n)

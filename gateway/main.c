@@ -10,6 +10,7 @@
 
 #include "gw_int.h"
 #include "sync_int.h"
+#include "wh_int.h"
 #include "roster/rs_log.h"
 #include "roster/rs_migrate.h"
 #include "roster/rs_sealed.h"
@@ -189,6 +190,7 @@ static enum rs_err cmd_serve(const struct rs_config *cfg, struct rs_errbuf *eb)
 {
     struct gw_app app = {.cfg = cfg};
     struct sync_pool *syncs = NULL;
+    struct wh_pool *hooks = NULL;
     enum rs_err err;
 
     if ((err = open_vault(cfg, &app.vault, eb)) != RS_OK)
@@ -204,8 +206,12 @@ static enum rs_err cmd_serve(const struct rs_config *cfg, struct rs_errbuf *eb)
     if (err == RS_OK)
         err = sync_pool_start(&app, &syncs, eb);
     if (err == RS_OK)
+        err = wh_pool_start(&app, &hooks, eb);
+    if (err == RS_OK)
         err = gw_server_run(&app, eb);
     sync_pool_stop(syncs, cfg->shutdown_grace_ms);
+    /* after the syncs: what their last commits wrote is still delivered before the exit */
+    wh_pool_stop(hooks, cfg->shutdown_grace_ms);
     sodium_memzero(app.cursor_key, sizeof(app.cursor_key));
     sodium_memzero(app.retired_cursor_keys, sizeof(app.retired_cursor_keys));
     gw_cache_free(app.cache);

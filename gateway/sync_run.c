@@ -15,15 +15,22 @@
 #include "roster/lf_oauth.h"
 #include "roster/prov.h"
 #include "roster/rs_log.h"
+#include "roster/rs_outbox.h"
 #include "roster/rs_sealed.h"
 #include "roster/rs_stage.h"
 #include "roster/rs_store.h"
 #include "roster/rs_time.h"
+#include "wh_int.h"
 
 #define FAILED_RETRY_S         300 /* a failed sync is retried after at most this long */
 #define INCREMENTAL_OVERLAP_US INT64_C(120000000) /* re-read changes this far back */
 #define FULL_SYNC_EVERY_S      86400              /* a full sync at least this often */
 #define MAX_ATTEMPTS           5 /* a sync whose workers keep dying is given up after this */
+#define FAILING_STREAK         3 /* failed syncs in a row that raise an Issue */
+/* a sync that applied clears every connection problem its account had */
+#define ISSUES_CLEARED_BY_SYNC                                                                     \
+    (RS_ISSUE_BIT(RS_ISSUE_CREDENTIALS) | RS_ISSUE_BIT(RS_ISSUE_SYNC_FAILING) |                    \
+     RS_ISSUE_BIT(RS_ISSUE_MASS_CHANGE))
 
 struct run {
     struct sync_runner *runner;
@@ -42,6 +49,7 @@ struct run {
     size_t skipped[RS_MODEL_COUNT];
     int pages, requests;
     int64_t started_us, fetched_us; /* monotonic: the run's start, the end of its fetch */
+    int64_t started_wall_us;        /* wall clock: the data's freshness in sync_completed */
     struct rs_throttle throttle;
     struct rs_errbuf eb;
     char reason[300];
@@ -445,6 +453,25 @@ static enum rs_err guard(struct run *r, bool *tripped)
     "SELECT 1 FROM syncs WHERE linked_account_id = $1::uuid AND id = $2::uuid AND "                \
     "status = 'SYNCING' AND lease_owner = $3 FOR UPDATE"
 
+/*
+ * Applies the staged rows with the events the organization's endpoints want, written by the
+ * apply's own statements, then LinkedAccount.sync_completed after them (a later group), all in
+ * the finishing transaction: the events exist if and only if the sync is committed.
+ */
+static enum rs_err apply_with_events(struct run *r)
+{
+    struct rs_outbox_plan plan;
+    enum rs_err err = rs_outbox_plan_sync(r->runner->db, &r->job->account, &plan, &r->eb);
+
+    if (err == RS_OK)
+        err = rs_store_apply_events(r->runner->db, &r->job->account, &r->stage_id, r->ps.full,
+                                    &plan, r->stats, &r->eb);
+    if (err == RS_OK)
+        err = wh_event_sync_completed(r->runner->db, r->job->account_text, r->ops->name,
+                                      r->ops->slug, plan.initial, r->started_wall_us, &r->eb);
+    return err;
+}
+
 /* In one transaction: guard, then apply and mark DONE, or hold as PAUSED. */
 /* The run's outcome in the process's metrics (gw_metrics.c). */
 static void count_outcome(const struct run *r, enum gw_sync_outcome outcome)
@@ -476,13 +503,18 @@ static enum rs_err finish_done(struct run *r)
         err = record_outcome(r, "PAUSED", r->reason);
         if (err == RS_OK)
             err = exec(r, SQL_ACCOUNT_PAUSED, 1, params, false);
+        if (err == RS_OK)
+            err = rs_outbox_issue_open(r->runner->db, r->job->account_text, RS_ISSUE_MASS_CHANGE,
+                                       r->reason, &r->eb);
     } else if (err == RS_OK) {
-        err = rs_store_apply(r->runner->db, &r->job->account, &r->stage_id, r->ps.full, r->stats,
-                             &r->eb);
+        err = apply_with_events(r);
         if (err == RS_OK)
             err = record_outcome(r, "DONE", NULL);
         if (err == RS_OK)
             err = exec(r, SQL_ACCOUNT_DONE, 2, params, false);
+        if (err == RS_OK)
+            err = rs_outbox_issue_resolve(r->runner->db, r->job->account_text,
+                                          ISSUES_CLEARED_BY_SYNC, &r->eb);
     }
     if (err == RS_OK)
         err = rs_db_command(r->runner->db, "COMMIT");
@@ -498,6 +530,32 @@ static enum rs_err finish_done(struct run *r)
                r->stats[RS_MODEL_EMPLOYEE].updated, r->stats[RS_MODEL_EMPLOYEE].unchanged,
                r->stats[RS_MODEL_EMPLOYEE].deleted);
     return err;
+}
+
+/* Failed syncs of the account since its last applied one (this one included). */
+#define SQL_FAILED_IN_A_ROW                                                                        \
+    "SELECT count(*) FROM syncs s WHERE s.linked_account_id = $1::uuid AND s.status = 'FAILED' "   \
+    "AND s.finished_at > COALESCE((SELECT max(d.finished_at) FROM syncs d WHERE "                  \
+    "d.linked_account_id = $1::uuid AND d.status = 'DONE'), '-infinity')"
+
+/* FAILING_STREAK failed syncs in a row raise an Issue (one failure is not a problem yet). */
+static enum rs_err failing_streak(struct run *r, const char *reason)
+{
+    const char *params[1] = {r->job->account_text};
+    char description[400];
+    enum rs_err err;
+    PGresult *res = rs_db_exec(r->runner->db, SQL_FAILED_IN_A_ROW, 1, params, false, true, &err);
+    long failed = res ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+
+    PQclear(res);
+    if (!res)
+        return rs_errbuf_set(&r->eb, err, "cannot count the failed syncs");
+    if (failed < FAILING_STREAK)
+        return RS_OK;
+    snprintf(description, sizeof(description), "the last %ld syncs failed; the latest: %s", failed,
+             reason);
+    return rs_outbox_issue_open(r->runner->db, r->job->account_text, RS_ISSUE_SYNC_FAILING,
+                                description, &r->eb);
 }
 
 /* Nothing is applied; the reason is kept; 401/403 also puts the account to RELINK_NEEDED. */
@@ -518,8 +576,13 @@ static enum rs_err finish_failed(struct run *r, enum rs_err cause)
     if (err == RS_OK && cause == RS_ERR_AUTH) {
         params[1] = reason;
         err = exec(r, SQL_ACCOUNT_RELINK, 3, params, false);
+        if (err == RS_OK)
+            err = rs_outbox_issue_open(r->runner->db, r->job->account_text, RS_ISSUE_CREDENTIALS,
+                                       reason, &r->eb);
     } else if (err == RS_OK) {
         err = exec(r, SQL_ACCOUNT_FAILED, 2, params, false);
+        if (err == RS_OK)
+            err = failing_streak(r, reason);
     }
     if (err == RS_OK)
         err = rs_db_command(r->runner->db, "COMMIT");
@@ -594,6 +657,7 @@ enum rs_err sync_run(struct sync_runner *runner, const struct sync_job *job)
     r.runner = runner;
     r.job = job;
     r.started_us = rs_time_mono_us();
+    r.started_wall_us = rs_time_now_us();
     rs_log_set_context(NULL, job->account_text);
     rs_log(RS_LOG_INFO, "sync started", "sync=%s trigger=%s attempt=%d", job->id_text, job->trigger,
            job->attempts);
@@ -623,8 +687,9 @@ enum rs_err sync_run(struct sync_runner *runner, const struct sync_job *job)
 }
 
 #define SQL_PAUSED                                                                                 \
-    "SELECT stage_id, kind FROM syncs WHERE "                                                      \
-    "linked_account_id = $1::uuid AND id = $2::uuid AND status = 'PAUSED' FOR UPDATE"
+    "SELECT s.stage_id, s.kind, (extract(epoch FROM s.started_at) * 1000000)::int8, "              \
+    "la.integration FROM syncs s JOIN linked_accounts la ON la.id = s.linked_account_id WHERE "    \
+    "s.linked_account_id = $1::uuid AND s.id = $2::uuid AND s.status = 'PAUSED' FOR UPDATE OF s"
 /* an approval merges what applying did into each model's counts ($4; NULL: discarded) */
 #define SQL_DECIDE                                                                                 \
     "UPDATE syncs SET status = $3, finished_at = clock_timestamp(), reason = CASE WHEN $3 = "      \
@@ -640,9 +705,16 @@ enum rs_err sync_run(struct sync_runner *runner, const struct sync_job *job)
     "s.started_at ELSE la.last_full_sync_at END FROM syncs s WHERE la.id = $1::uuid AND "          \
     "s.linked_account_id = la.id AND s.id = $3::uuid"
 
-/* Locks the PAUSED sync; fills its staging key and whether it sweeps. */
+/* A PAUSED sync, locked: its staging key, whether it sweeps, and what sync_completed says. */
+struct paused {
+    struct rs_uuid account, stage;
+    bool full;
+    int64_t started_us;
+    char integration[64];
+};
+
 static enum rs_err lock_paused(struct rs_db *db, const char *account, const char *sync,
-                               struct rs_uuid *stage, bool *full, struct rs_errbuf *eb)
+                               struct paused *out, struct rs_errbuf *eb)
 {
     const char *params[2] = {account, sync};
     enum rs_err err;
@@ -650,11 +722,33 @@ static enum rs_err lock_paused(struct rs_db *db, const char *account, const char
 
     if (!res)
         return rs_errbuf_set(eb, err, "cannot read the sync");
-    if (PQntuples(res) != 1 || rs_uuid_parse(PQgetvalue(res, 0, 0), stage) != RS_OK)
+    if (PQntuples(res) != 1 || rs_uuid_parse(PQgetvalue(res, 0, 0), &out->stage) != RS_OK ||
+        rs_uuid_parse(account, &out->account) != RS_OK) {
         err = rs_errbuf_set(eb, RS_ERR_NOTFOUND, "no paused sync with this id on this account");
-    else
-        *full = strcmp(PQgetvalue(res, 0, 1), "FULL") == 0;
+    } else {
+        out->full = strcmp(PQgetvalue(res, 0, 1), "FULL") == 0;
+        out->started_us = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+        snprintf(out->integration, sizeof(out->integration), "%s", PQgetvalue(res, 0, 3));
+    }
     PQclear(res);
+    return err;
+}
+
+/* An approval applies what the sync staged, with its events, as a finishing sync would. */
+static enum rs_err approve_apply(struct rs_db *db, const char *account, const struct paused *p,
+                                 struct rs_store_stats stats[RS_MODEL_COUNT], struct rs_errbuf *eb)
+{
+    const struct prov_ops *ops = prov_find(p->integration);
+    struct rs_outbox_plan plan;
+    enum rs_err err = rs_outbox_plan_sync(db, &p->account, &plan, eb);
+
+    if (err == RS_OK)
+        err = rs_store_apply_events(db, &p->account, &p->stage, p->full, &plan, stats, eb);
+    if (err == RS_OK)
+        err = wh_event_sync_completed(db, account, ops ? ops->name : p->integration, p->integration,
+                                      plan.initial, p->started_us, eb);
+    if (err == RS_OK)
+        err = rs_outbox_issue_resolve(db, account, ISSUES_CLEARED_BY_SYNC, eb);
     return err;
 }
 
@@ -683,9 +777,8 @@ static enum rs_err decide(struct rs_db *db, const char *account, const char *syn
                           struct rs_errbuf *eb)
 {
     struct rs_store_stats stats[RS_MODEL_COUNT];
-    struct rs_uuid account_id, stage;
+    struct paused p;
     size_t staged = 0;
-    bool full = false;
     char *applied = NULL;
     const char *p4[4] = {account, sync, approve ? "DONE" : "DISCARDED", NULL};
     const char *pa[3] = {account, approve ? "true" : "false", sync};
@@ -696,19 +789,22 @@ static enum rs_err decide(struct rs_db *db, const char *account, const char *syn
         err = rs_db_command(db, "BEGIN");
 
     memset(stats, 0, sizeof(stats));
+    memset(&p, 0, sizeof(p));
     if (err == RS_OK)
-        err = lock_paused(db, account, sync, &stage, &full, eb);
+        err = lock_paused(db, account, sync, &p, eb);
     if (err == RS_OK && approve)
-        err = rs_store_staged_count(db, &stage, &staged, eb);
+        err = rs_store_staged_count(db, &p.stage, &staged, eb);
     if (err == RS_OK && approve && staged == 0)
         err = rs_errbuf_set(eb, RS_ERR_CONFLICT,
                             "the staged rows of this sync are gone (the "
                             "database restarted): discard it and resync");
-    if (err == RS_OK && rs_uuid_parse(account, &account_id) != RS_OK)
-        err = RS_ERR_INVALID;
-    if (err == RS_OK)
-        err = approve ? rs_store_apply(db, &account_id, &stage, full, stats, eb)
-                      : rs_store_discard(db, &stage, eb);
+    if (err == RS_OK && approve)
+        err = approve_apply(db, account, &p, stats, eb);
+    /* discarding ends the held state the mass-change Issue was about */
+    if (err == RS_OK && !approve)
+        err = rs_store_discard(db, &p.stage, eb);
+    if (err == RS_OK && !approve)
+        err = rs_outbox_issue_resolve(db, account, RS_ISSUE_BIT(RS_ISSUE_MASS_CHANGE), eb);
     if (err == RS_OK && approve) {
         applied = applied_stats(stats);
         p4[3] = applied;

@@ -103,4 +103,11 @@ enum rs_err rs_httpc_send(struct rs_httpc *client, struct rs_throttle *throttle,
 void rs_httpc_set_sleep_hook(struct rs_httpc *client, void (*sleep_us)(void *arg, int64_t us),
                              void *arg);
 
+/*
+ * Delay a Retry-After value asks for, a small margin included: delta seconds after now, or an
+ * HTTP date (any form curl_getdate takes) against the wall clock now_wall_us (a date in the
+ * past gives only the margin). False when the value is neither.
+ */
+bool rs_httpc_parse_retry_after(const char *value, int64_t now_wall_us, int64_t *delay_us);
+
 #endif

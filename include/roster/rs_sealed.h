@@ -25,6 +25,9 @@ enum rs_sealed_kind {
     RS_SEALED_LINK_OAUTH_STATE,    /* link_oauth_states.secrets (PKCE verifier, link token,
                                       fields of an authorization in flight), AAD
                                       "<id>/oauth-state" */
+    RS_SEALED_WEBHOOK_SECRET,      /* webhook_endpoints.secret, AAD "<endpoint id>/webhook" */
+    RS_SEALED_WEBHOOK_PREVIOUS,    /* webhook_endpoints.previous_secret (rotation's grace
+                                      period), AAD "<endpoint id>/webhook" */
     RS_SEALED_COUNT
 };
 

@@ -103,6 +103,20 @@ enum rs_err rs_store_apply(struct rs_db *db, const struct rs_uuid *account,
                            struct rs_store_stats stats[RS_MODEL_COUNT],
                            struct rs_errbuf *eb) RS_MUST_CHECK;
 
+struct rs_outbox_plan;
+/*
+ * rs_store_apply that also writes the model events plan asks for (rs_outbox_plan_sync, in the
+ * same transaction): each upsert's and sweep's statement inserts, from its RETURNING, one
+ * outbox message per changed row and endpoint that wants it (<Model>.added for an insert,
+ * .changed for an update, .removed for a row the sweep marks deleted), carrying the row as
+ * stored. A NULL or inactive plan writes no event, with the statements rs_store_apply runs.
+ */
+enum rs_err rs_store_apply_events(struct rs_db *db, const struct rs_uuid *account,
+                                  const struct rs_uuid *sync_id, bool sweep,
+                                  const struct rs_outbox_plan *plan,
+                                  struct rs_store_stats stats[RS_MODEL_COUNT],
+                                  struct rs_errbuf *eb) RS_MUST_CHECK;
+
 /* Deletes the rows staged for sync_id (a failed, discarded or restarted sync). */
 enum rs_err rs_store_discard(struct rs_db *db, const struct rs_uuid *sync_id,
                              struct rs_errbuf *eb) RS_MUST_CHECK;

@@ -31,6 +31,8 @@ done
 roster_npm_ci "$HERE" conformance
 roster_harness_begin conformance
 roster_harness_db
+# webhook receivers (test_webhooks.mjs) listen on loopback addresses
+export ROSTER_ALLOW_PRIVATE_UPSTREAMS=1
 API_KEY=$("$ROSTERD_BIN" create-org Conformance 2>>"$WORK/setup.log") ||
     roster_setup_failed "rosterd create-org"
 OTHER_API_KEY=$("$ROSTERD_BIN" create-org "Conformance Other" 2>>"$WORK/setup.log") ||

@@ -1,0 +1,312 @@
+/*
+ * Recording what webhook deliveries did, in batches: one statement per batch updates the
+ * messages (delivered, retried later, dead; or given back unsent), inserts their attempts and
+ * keeps the endpoints' failing_since; endpoints that answered 410 or failed for too long are
+ * then disabled, their messages parked and an Issue raised. And the retention of old messages.
+ */
+#include "wh_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "roster/rs_httpc.h"
+#include "roster/rs_log.h"
+#include "roster/rs_outbox.h"
+#include "roster/rs_time.h"
+
+#define CLEANUP_BATCH 20000 /* messages per endpoint deleted by one retention pass */
+
+/* Appends text as a JSON string of printable ASCII (anything else becomes '?'). */
+static enum rs_err append_ascii(struct rs_buf *out, const char *text, size_t len)
+{
+    char clean[WH_SNIPPET_MAX + 1];
+    size_t n = len < WH_SNIPPET_MAX ? len : WH_SNIPPET_MAX;
+
+    for (size_t i = 0; i < n; i++)
+        clean[i] = text[i] >= 0x20 && text[i] < 0x7f ? text[i] : '?';
+    return rs_buf_append_json_str(out, clean, n);
+}
+
+/* The outcome of one finished attempt: next try, dead, and why. */
+static void outcome(const struct wh_settler *s, const struct wh_delivery *d, bool *dead,
+                    int64_t *retry_ms, const char **error)
+{
+    int64_t after_ms = 0;
+
+    *dead = false;
+    *retry_ms = 0;
+    *error = NULL;
+    if (wh_delivery_ok(d))
+        return;
+    if (d->refused)
+        *error = "the endpoint's address is private or loopback (refused)";
+    else if (d->code != CURLE_OK)
+        *error = curl_easy_strerror((CURLcode)d->code);
+    if (!wh_retry_delay_ms(s->schedule, d->failures + 1, randombytes_random(), retry_ms)) {
+        *dead = true;
+        return;
+    }
+    if ((d->status == 429 || d->status == 503) &&
+        rs_httpc_parse_retry_after(d->retry_after, rs_time_now_us(), &after_ms))
+        *retry_ms = wh_retry_honour(*retry_ms, after_ms / 1000);
+}
+
+/* One record of the settle statement's JSON. */
+static enum rs_err record(const struct wh_settler *s, const struct wh_delivery *d, bool attempted,
+                          struct rs_buf *out)
+{
+    char at[RS_TIME_ISO_LEN];
+    const char *error = NULL;
+    int64_t retry_ms = 0;
+    bool dead = false;
+    enum rs_err err;
+
+    if (attempted)
+        outcome(s, d, &dead, &retry_ms, &error);
+    err = rs_buf_appendf(out,
+                         "%s{\"e\":\"%s\",\"m\":\"%s\",\"l\":\"%s\",\"k\":%d,\"a\":%d,\"ok\":%s,"
+                         "\"dead\":%s,\"code\":",
+                         out->len > 1 ? "," : "", d->target->id, d->id, d->lease, attempted,
+                         d->attempt, attempted && wh_delivery_ok(d) ? "true" : "false",
+                         dead ? "true" : "false");
+    if (err == RS_OK)
+        err =
+            d->status > 0 ? rs_buf_appendf(out, "%ld", d->status) : rs_buf_append_str(out, "null");
+    if (err == RS_OK)
+        err = rs_buf_appendf(
+            out, ",\"ms\":%lld,\"at\":\"%s\",\"rm\":%lld,\"la\":", (long long)d->latency_ms,
+            rs_time_format(attempted ? d->attempted_us : rs_time_now_us(), at),
+            (long long)retry_ms);
+    if (err == RS_OK)
+        err = d->account[0] ? rs_buf_appendf(out, "\"%s\"", d->account)
+                            : rs_buf_append_str(out, "null");
+    if (err == RS_OK)
+        err = rs_buf_appendf(out, ",\"g\":%s,\"resp\":", d->grp);
+    if (err == RS_OK)
+        err = d->response_len ? append_ascii(out, d->response, d->response_len)
+                              : rs_buf_append_str(out, "null");
+    if (err == RS_OK)
+        err = rs_buf_append_str(out, ",\"err\":");
+    if (err == RS_OK)
+        err = error ? rs_buf_append_json_str(out, error, strlen(error))
+                    : rs_buf_append_str(out, "null");
+    return err == RS_OK ? rs_buf_append(out, "}", 1) : err;
+}
+
+/*
+ * One statement: the messages' new state (delivered, retried later, dead; or given back), their
+ * attempts, the endpoints' failing_since, and a failed message's later groups pushed back to
+ * its retry (so claims do not keep scanning messages it holds back).
+ */
+#define SQL_SETTLE                                                                                 \
+    "WITH r AS (SELECT * FROM json_to_recordset($1::json) AS r(e uuid, m uuid, l uuid, k int, "    \
+    "a int, ok boolean, dead boolean, code int, ms int, at timestamptz, rm int8, la uuid, "        \
+    "g int8, resp text, err text)), " /* k = 0: given back unsent (due at once); k = 1: an         \
+                                         attempt's outcome */                                      \
+    "u AS (UPDATE webhook_messages m SET status = CASE WHEN r.k = 0 THEN m.status WHEN r.ok THEN " \
+    "'DELIVERED' WHEN r.dead THEN 'DEAD' ELSE 'PENDING' END, attempts = CASE WHEN r.k = 0 THEN "   \
+    "m.attempts ELSE GREATEST(m.attempts, r.a) END, failures = CASE WHEN r.k = 0 THEN m.failures " \
+    "WHEN r.ok THEN 0 ELSE m.failures + 1 END, next_attempt_at = CASE WHEN r.k = 0 THEN now() "    \
+    "WHEN r.ok OR r.dead THEN m.next_attempt_at ELSE r.at + make_interval(secs => r.rm / "         \
+    "1000.0) END, delivered_at = CASE WHEN r.k = 1 AND r.ok THEN r.at ELSE m.delivered_at END, "   \
+    "lease_id = NULL FROM r WHERE m.endpoint_id = r.e AND m.id = r.m AND m.lease_id = r.l "        \
+    "RETURNING 1), "                                                                               \
+    "a AS (INSERT INTO webhook_attempts (endpoint_id, message_id, attempt, attempted_at, result, " \
+    "status_code, latency_ms, response, error) SELECT r.e, r.m, r.a, r.at, CASE WHEN r.ok THEN "   \
+    "'SUCCESS' ELSE 'FAILURE' END, r.code, r.ms, r.resp, r.err FROM r WHERE r.k = 1 AND r.e IN "   \
+    "(SELECT id FROM webhook_endpoints) "                                                          \
+    "ON CONFLICT DO NOTHING RETURNING 1), " /* failing_since is written only when it changes: no   \
+                                               row churn while all goes well */                    \
+    "h AS (UPDATE webhook_endpoints e SET failing_since = CASE WHEN s.any_ok THEN NULL ELSE "      \
+    "s.first_fail END FROM (SELECT r.e, bool_or(r.ok) AS any_ok, min(r.at) AS first_fail FROM r "  \
+    "WHERE r.k = 1 GROUP BY r.e) s WHERE e.id = s.e AND ((s.any_ok AND e.failing_since IS NOT "    \
+    "NULL) OR (NOT s.any_ok AND e.failing_since IS NULL)) RETURNING 1), "                          \
+    "f AS (SELECT r.e, r.la, min(r.g) AS g, max(r.at + make_interval(secs => r.rm / 1000.0)) AS "  \
+    "until FROM r WHERE r.k = 1 AND NOT r.ok AND NOT r.dead AND r.la IS NOT NULL GROUP BY r.e, "   \
+    "r.la), "                                                                                      \
+    "p AS (UPDATE webhook_messages m SET next_attempt_at = b.until FROM (SELECT q.endpoint_id, "   \
+    "q.id, f.until FROM f CROSS JOIN LATERAL (SELECT q.endpoint_id, q.id FROM webhook_messages q " \
+    "WHERE q.endpoint_id = f.e AND q.linked_account_id = f.la AND q.status = 'PENDING' AND q.grp " \
+    "> f.g AND q.next_attempt_at < f.until AND q.lease_id IS NULL) q) b WHERE m.endpoint_id = "    \
+    "b.endpoint_id AND m.id = b.id AND NOT EXISTS (SELECT 1 FROM r WHERE r.e = m.endpoint_id AND " \
+    "r.m = m.id) RETURNING 1) "                                                                    \
+    "SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM a), (SELECT count(*) FROM h), "        \
+    "(SELECT count(*) FROM p)"
+
+/* Appends id to a "{…" literal unless it is there already. */
+static enum rs_err add_id(struct rs_buf *lit, const char *id)
+{
+    if (lit->data && strstr(lit->data, id))
+        return RS_OK;
+    return rs_buf_appendf(lit, "%s%s", lit->len > 1 ? "," : "", id);
+}
+
+static void disable_endpoints(const struct wh_settler *s, const char *ids, bool gone,
+                              wh_disabled_fn on_disabled, void *arg);
+
+/* The settle statement's JSON of done and released; the endpoints that failed, and gone (410). */
+static enum rs_err settle_json(const struct wh_settler *s, const struct wh_delivery *done,
+                               const struct wh_delivery *released, struct rs_buf *json,
+                               struct rs_buf *failing, struct rs_buf *gone)
+{
+    enum rs_err err = rs_buf_append(json, "[", 1);
+
+    if (err == RS_OK)
+        err = rs_buf_append(failing, "{", 1);
+    if (err == RS_OK)
+        err = rs_buf_append(gone, "{", 1);
+    for (const struct wh_delivery *d = done; d && err == RS_OK; d = d->next) {
+        err = record(s, d, true, json);
+        if (err == RS_OK && !wh_delivery_ok(d))
+            err = add_id(d->status == 410 ? gone : failing, d->target->id);
+    }
+    for (const struct wh_delivery *d = released; d && err == RS_OK; d = d->next)
+        err = record(s, d, false, json);
+    if (err == RS_OK)
+        err = rs_buf_append(json, "]", 1);
+    if (err == RS_OK)
+        err = rs_buf_append(failing, "}", 1);
+    return err == RS_OK ? rs_buf_append(gone, "}", 1) : err;
+}
+
+enum rs_err wh_settle(const struct wh_settler *s, const struct wh_delivery *done,
+                      const struct wh_delivery *released, wh_disabled_fn on_disabled, void *arg)
+{
+    struct rs_buf json, failing, gone;
+    const char *params[1];
+    int64_t t0 = rs_time_mono_us();
+    enum rs_err err;
+    PGresult *res = NULL;
+
+    rs_buf_init(&json, 256 << 20);
+    rs_buf_init(&failing, 1 << 20);
+    rs_buf_init(&gone, 1 << 20);
+    err = settle_json(s, done, released, &json, &failing, &gone);
+    params[0] = json.data;
+    if (err == RS_OK && !(res = rs_db_exec(s->db, SQL_SETTLE, 1, params, false, false, &err)))
+        rs_log(RS_LOG_ERROR, "webhook outcomes not recorded", "error=%s", rs_err_name(err));
+    RS_LOG(RS_LOG_DEBUG, "webhook settle", "bytes=%zu us=%lld", json.len,
+           (long long)(rs_time_mono_us() - t0));
+    PQclear(res);
+    /* unrecorded, the messages come back when their lease ends: at least once, never lost */
+    if (err == RS_OK && failing.len > 2)
+        disable_endpoints(s, failing.data, false, on_disabled, arg);
+    if (err == RS_OK && gone.len > 2)
+        disable_endpoints(s, gone.data, true, on_disabled, arg);
+    rs_buf_cleanup(&json);
+    rs_buf_cleanup(&failing);
+    rs_buf_cleanup(&gone);
+    return err;
+}
+
+/*
+ * Disables the endpoints of ids that answered 410 (gone) or whose deliveries have all failed
+ * for webhook_disable_after_s, parks their pending messages and raises an Issue, in one
+ * transaction. $2 NULL: 410s.
+ */
+#define SQL_DISABLE                                                                                \
+    "UPDATE webhook_endpoints e SET enabled = false, modified_at = now(), disabled_reason = CASE " \
+    "WHEN $2::int IS NULL THEN 'disabled by rosterd: the receiver answered 410 Gone' ELSE "        \
+    "'disabled by rosterd: every delivery failed since ' || to_char(e.failing_since AT TIME ZONE " \
+    "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') END WHERE e.id = ANY ($1::uuid[]) AND e.enabled "    \
+    "AND "                                                                                         \
+    "($2::int IS NULL OR e.failing_since < now() - make_interval(secs => $2::int)) "               \
+    "RETURNING e.id, e.organization_id, e.disabled_reason"
+#define SQL_PARK                                                                                   \
+    "UPDATE webhook_messages SET next_attempt_at = 'infinity', lease_id = NULL WHERE "             \
+    " endpoint_id = $1::uuid AND status = 'PENDING'"
+
+static enum rs_err disable_all(const struct wh_settler *s, const PGresult *res,
+                               wh_disabled_fn on_disabled, void *arg, struct rs_errbuf *eb)
+{
+    enum rs_err err = RS_OK;
+
+    for (int i = 0; i < PQntuples(res) && err == RS_OK; i++) {
+        const char *params[1] = {PQgetvalue(res, i, 0)};
+        PGresult *parked = rs_db_exec(s->db, SQL_PARK, 1, params, false, false, &err);
+
+        PQclear(parked);
+        if (err == RS_OK)
+            err = rs_outbox_endpoint_issue(s->db, PQgetvalue(res, i, 1), params[0], true,
+                                           PQgetvalue(res, i, 2), eb);
+        if (err == RS_OK)
+            on_disabled(arg, params[0]);
+        rs_log(RS_LOG_WARN, "webhook endpoint disabled", "endpoint=%s reason=\"%s\"", params[0],
+               PQgetvalue(res, i, 2));
+    }
+    return err;
+}
+
+/* Is any of the failing endpoints of ids due to be disabled? (Most settles say no.) */
+#define SQL_DUE_DISABLE                                                                            \
+    "SELECT 1 FROM webhook_endpoints WHERE id = ANY ($1::uuid[]) AND enabled AND failing_since < " \
+    "now() - make_interval(secs => $2::int) LIMIT 1"
+
+static void disable_endpoints(const struct wh_settler *s, const char *ids, bool gone,
+                              wh_disabled_fn on_disabled, void *arg)
+{
+    char after[24];
+    const char *params[2] = {ids, gone ? NULL : after};
+    struct rs_errbuf eb = {{0}, {0}};
+    PGresult *res = NULL;
+    enum rs_err err;
+
+    snprintf(after, sizeof(after), "%lld", (long long)s->disable_after_s);
+    if (!gone) {
+        res = rs_db_exec(s->db, SQL_DUE_DISABLE, 2, params, false, true, &err);
+        bool due = res && PQntuples(res) > 0;
+        PQclear(res);
+        res = NULL;
+        if (!due)
+            return;
+    }
+    err = rs_db_command(s->db, "BEGIN");
+    /* an Issue event is an event: durable at commit, like those the syncs write */
+    if (err == RS_OK)
+        err = rs_db_command(s->db, "SET LOCAL synchronous_commit = on");
+    if (err == RS_OK && !(res = rs_db_exec(s->db, SQL_DISABLE, 2, params, false, true, &err)))
+        rs_errbuf_set(&eb, err, "cannot disable the endpoints");
+    if (err == RS_OK)
+        err = disable_all(s, res, on_disabled, arg, &eb);
+    PQclear(res);
+    if (err == RS_OK)
+        err = rs_db_command(s->db, "COMMIT");
+    if (err != RS_OK) {
+        rs_log(RS_LOG_ERROR, "webhook endpoints not disabled", "detail=\"%s\"", eb.msg);
+        if (rs_db_command(s->db, "ROLLBACK") != RS_OK)
+            rs_log(RS_LOG_WARN, "rollback failed", NULL);
+    }
+}
+
+/* Delivered and dead messages past the retention (the oldest ids first), and their attempts. */
+#define SQL_CLEANUP                                                                                \
+    "WITH floor AS (SELECT encode(substring(int8send(floor(extract(epoch FROM now() - "            \
+    "make_interval(days => $1::int)) * 1000)::int8) FROM 3) || "                                   \
+    "'\\x00000000000000000000'::bytea, 'hex')::uuid AS id), "                                      \
+    "old AS (SELECT o.endpoint_id, o.id FROM webhook_endpoints e CROSS JOIN floor CROSS JOIN "     \
+    "LATERAL (SELECT m.endpoint_id, m.id FROM webhook_messages m WHERE m.endpoint_id = e.id AND "  \
+    "m.id < floor.id AND m.status <> 'PENDING' LIMIT $2::int) o), "                                \
+    "dm AS (DELETE FROM webhook_messages m USING old WHERE m.endpoint_id = old.endpoint_id AND "   \
+    "m.id = old.id RETURNING m.endpoint_id, m.id), "                                               \
+    "da AS (DELETE FROM webhook_attempts a USING dm WHERE a.endpoint_id = dm.endpoint_id AND "     \
+    "a.message_id = dm.id RETURNING 1), "                                                          \
+    "dd AS (DELETE FROM webhook_deleted_accounts WHERE deleted_at < now() - make_interval(days "   \
+    "=> $1::int) RETURNING 1) SELECT (SELECT count(*) FROM dm), (SELECT count(*) FROM da)"
+
+void wh_retention(struct rs_db *db, int64_t retention_days)
+{
+    char days[16], batch[16];
+    const char *params[2] = {days, batch};
+    enum rs_err err;
+    PGresult *res;
+
+    snprintf(days, sizeof(days), "%lld", (long long)retention_days);
+    snprintf(batch, sizeof(batch), "%d", CLEANUP_BATCH);
+    res = rs_db_exec(db, SQL_CLEANUP, 2, params, false, false, &err);
+    if (res && strcmp(PQgetvalue(res, 0, 0), "0") != 0)
+        rs_log(RS_LOG_INFO, "webhook messages past retention deleted", "messages=%s attempts=%s",
+               PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+    PQclear(res);
+}
