@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "rt_api.h"
+#include "rt_hook.h"
 #include "rt_link.h"
 #include "rt_sync.h"
 
@@ -260,6 +261,74 @@ static void test_relink_keeps_ids(void **state)
     json_decref(second);
 }
 
+/* The data of req when it is a LinkedAccount.linked of account, else NULL. */
+static const json_t *linked_event(const struct rt_hook_request *req, const char *account)
+{
+    const json_t *hook = json_object_get(req->json, "hook");
+    const json_t *linked = json_object_get(req->json, "linked_account");
+
+    if (!rt_sync_str(hook, "event") || strcmp(rt_sync_str(hook, "event"), "LinkedAccount.linked"))
+        return NULL;
+    if (!rt_sync_str(linked, "id") || strcmp(rt_sync_str(linked, "id"), account) != 0)
+        return NULL;
+    return json_object_get(req->json, "data");
+}
+
+/* Waits for the LinkedAccount.linked of account with is_relink as given, signed. */
+static void expect_linked(struct rt_hook *hook, const char *account, bool is_relink)
+{
+    long long deadline = rt_now_ms() + 30000;
+
+    for (;;) {
+        size_t n;
+        struct rt_hook_request *reqs = rt_hook_requests(hook, &n);
+        bool found = false;
+
+        for (size_t i = 0; i < n && !found; i++) {
+            const json_t *data = linked_event(&reqs[i], account);
+
+            found = data && json_is_boolean(json_object_get(data, "is_relink")) &&
+                    json_is_true(json_object_get(data, "is_relink")) == is_relink &&
+                    reqs[i].id[0] && strncmp(reqs[i].signature, "v1,", 3) == 0 && reqs[i].merge[0];
+        }
+        rt_hook_requests_free(reqs, n);
+        if (found)
+            return;
+        if (rt_now_ms() > deadline)
+            fail_msg("no LinkedAccount.linked (is_relink %d) for %s", is_relink, account);
+        rt_poll_pause(50);
+    }
+}
+
+/* A connection through the hosted pages, and a relink, each announce LinkedAccount.linked. */
+static void test_linked_webhook(void **state)
+{
+    struct rt_hook *hook = NULL;
+    struct rt_sync_account acct;
+    json_t *first = rt_link_token(&env, NULL, "hooked-1", "\"integration\":\"bamboohr\"");
+    json_t *second, *endpoint;
+    char body[512], *public_token;
+
+    (void)state;
+    assert_int_equal(rt_hook_start(&hook), RS_OK);
+    rt_hook_set(hook, RT_HOOK_UP, 0, 0, 0);
+    snprintf(body, sizeof(body), "{\"url\":\"%s\",\"events\":[\"LinkedAccount.linked\"]}",
+             rt_hook_url(hook));
+    endpoint = rt_sync_call(&env, NULL, "POST", body, 201, "/api/admin/v1/webhook-endpoints");
+    rt_link_connect_into(&env, rt_link_token_of(first), &rt_sync_bamboohr, &acct);
+    expect_linked(hook, acct.id, false);
+    second = rt_link_token(&env, NULL, "hooked-1", "\"integration\":\"bamboohr\"");
+    public_token = rt_link_connect(&env, rt_link_token_of(second));
+    expect_linked(hook, acct.id, true);
+    json_decref(rt_sync_call(&env, NULL, "DELETE", NULL, 204, "/api/admin/v1/webhook-endpoints/%s",
+                             rt_sync_str(endpoint, "id")));
+    rt_hook_stop(hook);
+    free(public_token);
+    json_decref(endpoint);
+    json_decref(first);
+    json_decref(second);
+}
+
 static void test_regenerate_and_delete(void **state)
 {
     json_t *link = rt_link_token(&env, NULL, "regen-1", "\"integration\":\"bamboohr\"");
@@ -339,9 +408,10 @@ static void test_isolation(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_api_key_flow),          cmocka_unit_test(test_link_token_validation),
-        cmocka_unit_test(test_expired_and_revoked),   cmocka_unit_test(test_relink_keeps_ids),
-        cmocka_unit_test(test_regenerate_and_delete), cmocka_unit_test(test_isolation),
+        cmocka_unit_test(test_api_key_flow),        cmocka_unit_test(test_link_token_validation),
+        cmocka_unit_test(test_expired_and_revoked), cmocka_unit_test(test_relink_keeps_ids),
+        cmocka_unit_test(test_linked_webhook),      cmocka_unit_test(test_regenerate_and_delete),
+        cmocka_unit_test(test_isolation),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
