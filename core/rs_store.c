@@ -182,6 +182,26 @@ static enum rs_err upsert_model(struct rs_db *db, const struct rs_model *model,
     return err;
 }
 
+/* Whether the account has a row of model not marked deleted. */
+static enum rs_err has_live_rows(struct rs_db *db, const struct rs_model *model,
+                                 const char *account_text, bool *out, struct rs_errbuf *eb)
+{
+    char sql[256];
+    const char *params[1] = {account_text};
+    enum rs_err err;
+    PGresult *res;
+
+    snprintf(sql, sizeof(sql),
+             "SELECT EXISTS (SELECT 1 FROM %s WHERE linked_account_id = $1::uuid AND NOT "
+             "remote_was_deleted)",
+             model->path);
+    if (!(res = rs_db_exec(db, sql, 1, params, false, true, &err)))
+        return rs_errbuf_set(eb, err, "cannot look for stored %s", model->path);
+    *out = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    return RS_OK;
+}
+
 /* Marks the account's rows of model that this full sync did not see as deleted. */
 static enum rs_err sweep_model(struct rs_db *db, const struct rs_model *model,
                                const struct rs_outbox_plan *plan, const char *sync_text,
@@ -278,9 +298,15 @@ enum rs_err rs_store_apply_events(struct rs_db *db, const struct rs_uuid *accoun
     for (int k = 0; k < RS_MODEL_COUNT && err == RS_OK; k++) {
         const struct rs_model *model = rs_model_get((enum rs_model_kind)k);
         struct rs_store_stats before = stats[k];
+        bool had_rows = sweep;
 
-        err = upsert_model(db, model, plan, sync_text, account_text, &stats[k], eb);
-        if (err == RS_OK && sweep)
+        /* a model the account had no live row of (its first sync) has nothing to sweep: every
+           row is about to come from this staging, so the sweep's anti-join would find none */
+        if (sweep)
+            err = has_live_rows(db, model, account_text, &had_rows, eb);
+        if (err == RS_OK)
+            err = upsert_model(db, model, plan, sync_text, account_text, &stats[k], eb);
+        if (err == RS_OK && had_rows)
             err = sweep_model(db, model, plan, sync_text, account_text, &stats[k], eb);
         any = any || stats[k].inserted + stats[k].updated + stats[k].deleted >
                          before.inserted + before.updated + before.deleted;
