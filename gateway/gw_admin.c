@@ -168,17 +168,6 @@ void gw_handle_admin_account_list(struct gw_req *req)
     gw_list_accounts(req, GW_ACCOUNT_ADMIN);
 }
 
-/* The account id of the path, validated; 400 naming "id" for anything that is not a UUID. */
-static enum rs_err path_account(struct gw_req *req, char id[RS_UUID_STR_LEN])
-{
-    struct rs_uuid uuid;
-
-    if (rs_uuid_parse(req->params[0], &uuid) != RS_OK)
-        return rs_errbuf_param(&req->eb, RS_ERR_INVALID, "id", "id must be a UUID");
-    rs_uuid_format(&uuid, id);
-    return RS_OK;
-}
-
 void gw_handle_admin_account_get(struct gw_req *req)
 {
     static const char sql[] = "SELECT " GW_ACCOUNT_COLUMNS " FROM linked_accounts la "
@@ -190,7 +179,7 @@ void gw_handle_admin_account_get(struct gw_req *req)
     enum rs_err err;
 
     rs_buf_init(&body, 1 << 20);
-    if ((err = path_account(req, id)) != RS_OK)
+    if ((err = gw_req_path_id(req, id)) != RS_OK)
         goto out;
     res = rs_db_exec(req->db, sql, 2, params, false, true, &err);
     if (res && PQntuples(res) != 1)
@@ -242,7 +231,7 @@ enum rs_err gw_account_delete(struct gw_req *req, const char *id)
 void gw_handle_admin_account_delete(struct gw_req *req)
 {
     char id[RS_UUID_STR_LEN];
-    enum rs_err err = path_account(req, id);
+    enum rs_err err = gw_req_path_id(req, id);
 
     if (err == RS_OK)
         err = gw_account_delete(req, id);
@@ -298,7 +287,7 @@ static void set_active(struct gw_req *req, bool active)
     char id[RS_UUID_STR_LEN];
     const char *params[2] = {id, req->org_text};
     PGresult *res = NULL;
-    enum rs_err err = path_account(req, id);
+    enum rs_err err = gw_req_path_id(req, id);
 
     if (err == RS_OK)
         res = rs_db_exec(req->db, SQL_IS_DEACTIVATED, 2, params, false, true, &err);
@@ -425,7 +414,7 @@ void gw_handle_admin_account_test(struct gw_req *req)
 {
     char id[RS_UUID_STR_LEN];
     struct test_job *job = NULL;
-    enum rs_err err = path_account(req, id);
+    enum rs_err err = gw_req_path_id(req, id);
 
     if (err == RS_OK)
         err = test_job_load(req, id, &job);

@@ -138,6 +138,9 @@ void gw_reply_error(struct gw_req *req, enum rs_err err);
 const char *gw_req_header(struct gw_req *req, const char *name);
 /* Reads the request body as a JSON object (400 naming the problem otherwise). */
 enum rs_err gw_req_json_body(struct gw_req *req, json_t **out) RS_MUST_CHECK;
+/* The {id} of the path (its first parameter) as a canonical UUID into id; RS_ERR_INVALID
+   (400 naming "id") for anything that is not a UUID. */
+enum rs_err gw_req_path_id(struct gw_req *req, char id[RS_UUID_STR_LEN]) RS_MUST_CHECK;
 
 /* Frees a request that was deferred (gw_defer), once it has been answered. */
 void gw_req_release(struct gw_req *req);

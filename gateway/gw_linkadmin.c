@@ -177,12 +177,10 @@ void gw_handle_admin_links_list(struct gw_req *req)
 /* The link of the path, of the caller's organization. */
 static enum rs_err path_link(struct gw_req *req, struct lf_session *s)
 {
-    struct rs_uuid uuid;
     char id[RS_UUID_STR_LEN];
+    enum rs_err err = gw_req_path_id(req, id);
 
-    if (rs_uuid_parse(req->params[0], &uuid) != RS_OK)
-        return rs_errbuf_param(&req->eb, RS_ERR_INVALID, "id", "id must be a UUID");
-    return lf_session_by_id(req->db, req->org_text, rs_uuid_format(&uuid, id), s, &req->eb);
+    return err == RS_OK ? lf_session_by_id(req->db, req->org_text, id, s, &req->eb) : err;
 }
 
 static void reply_link(struct gw_req *req, enum rs_err err, const struct lf_session *s)

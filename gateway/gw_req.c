@@ -485,3 +485,13 @@ void gw_req_dispatch(struct evhttp_request *ev, void *arg)
     if (!req->deferred)
         gw_req_release(req);
 }
+
+enum rs_err gw_req_path_id(struct gw_req *req, char id[RS_UUID_STR_LEN])
+{
+    struct rs_uuid uuid;
+
+    if (rs_uuid_parse(req->params[0], &uuid) != RS_OK)
+        return rs_errbuf_param(&req->eb, RS_ERR_INVALID, "id", "id must be a UUID");
+    rs_uuid_format(&uuid, id);
+    return RS_OK;
+}

@@ -61,13 +61,11 @@ enum rs_err wh_path_endpoint(struct gw_req *req, char id[RS_UUID_STR_LEN], bool 
     static const char sql[] = "SELECT enabled FROM webhook_endpoints WHERE id = $1::uuid AND "
                               "organization_id = $2::uuid";
     const char *params[2] = {id, req->org_text};
-    struct rs_uuid uuid;
     enum rs_err err;
     PGresult *res;
 
-    if (rs_uuid_parse(req->params[0], &uuid) != RS_OK)
-        return rs_errbuf_param(&req->eb, RS_ERR_INVALID, "id", "id must be a UUID");
-    rs_uuid_format(&uuid, id);
+    if ((err = gw_req_path_id(req, id)) != RS_OK)
+        return err;
     res = rs_db_exec(req->db, sql, 2, params, false, true, &err);
     if (res && PQntuples(res) != 1)
         err = rs_errbuf_set(&req->eb, RS_ERR_NOTFOUND, "no webhook endpoint with this id");

@@ -314,7 +314,7 @@ static void claim(struct wh_dispatcher *w)
     char lease[RS_UUID_STR_LEN], room_default[16], limit[16], lease_s[24];
     struct rs_buf ids, room;
     struct rs_uuid lease_id;
-    int want = HELD_MAX - w->held;
+    int want = HELD_MAX - w->held, batch = want < CLAIM_MAX ? want : CLAIM_MAX;
     const char *params[6] = {NULL, NULL, room_default, limit, lease_s, lease};
     enum rs_err err;
     PGresult *res = NULL;
@@ -325,7 +325,7 @@ static void claim(struct wh_dispatcher *w)
     rs_uuid_v4(&lease_id);
     rs_uuid_format(&lease_id, lease);
     snprintf(room_default, sizeof(room_default), "%d", QUEUE_FACTOR * w->concurrency);
-    snprintf(limit, sizeof(limit), "%d", want < CLAIM_MAX ? want : CLAIM_MAX);
+    snprintf(limit, sizeof(limit), "%d", batch);
     snprintf(lease_s, sizeof(lease_s), "%lld", (long long)w->lease_s);
     rs_buf_init(&ids, 1 << 20);
     rs_buf_init(&room, 1 << 20);
@@ -340,7 +340,7 @@ static void claim(struct wh_dispatcher *w)
                (long long)(rs_time_mono_us() - t0), w->held);
         take_claim(w, res, lease);
         /* a full batch: more may be due */
-        w->want_claim = PQntuples(res) >= atoi(limit);
+        w->want_claim = PQntuples(res) >= batch;
     }
     PQclear(res);
     rs_buf_cleanup(&ids);

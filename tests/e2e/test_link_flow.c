@@ -306,7 +306,8 @@ static void test_linked_webhook(void **state)
     struct rt_hook *hook = NULL;
     struct rt_sync_account acct;
     json_t *first = rt_link_token(&env, NULL, "hooked-1", "\"integration\":\"bamboohr\"");
-    json_t *second, *endpoint;
+    struct rt_hook_endpoint endpoint;
+    json_t *second;
     char body[512], *public_token;
 
     (void)state;
@@ -314,17 +315,16 @@ static void test_linked_webhook(void **state)
     rt_hook_set(hook, RT_HOOK_UP, 0, 0, 0);
     snprintf(body, sizeof(body), "{\"url\":\"%s\",\"events\":[\"LinkedAccount.linked\"]}",
              rt_hook_url(hook));
-    endpoint = rt_sync_call(&env, NULL, "POST", body, 201, "/api/admin/v1/webhook-endpoints");
+    rt_hook_endpoint_create(&env, body, &endpoint);
     rt_link_connect_into(&env, rt_link_token_of(first), &rt_sync_bamboohr, &acct);
     expect_linked(hook, acct.id, false);
     second = rt_link_token(&env, NULL, "hooked-1", "\"integration\":\"bamboohr\"");
     public_token = rt_link_connect(&env, rt_link_token_of(second));
     expect_linked(hook, acct.id, true);
     json_decref(rt_sync_call(&env, NULL, "DELETE", NULL, 204, "/api/admin/v1/webhook-endpoints/%s",
-                             rt_sync_str(endpoint, "id")));
+                             endpoint.id));
     rt_hook_stop(hook);
     free(public_token);
-    json_decref(endpoint);
     json_decref(first);
     json_decref(second);
 }

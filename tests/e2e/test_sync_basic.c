@@ -885,39 +885,18 @@ static void guard(const struct rt_sync_provider *prov)
 
 /* ---- one cmocka test per provider and behaviour ------------------------------------------- */
 
-#define PER_PROVIDER(fn)                                                                           \
-    static void test_##fn##_bamboohr(void **state)                                                 \
-    {                                                                                              \
-        (void)state;                                                                               \
-        fn(&rt_sync_bamboohr);                                                                     \
-    }                                                                                              \
-    static void test_##fn##_personio(void **state)                                                 \
-    {                                                                                              \
-        (void)state;                                                                               \
-        fn(&rt_sync_personio);                                                                     \
-    }                                                                                              \
-    static void test_##fn##_hibob(void **state)                                                    \
-    {                                                                                              \
-        (void)state;                                                                               \
-        fn(&rt_sync_hibob);                                                                        \
-    }
-
-PER_PROVIDER(first_sync)
-PER_PROVIDER(mutations)
-PER_PROVIDER(no_change)
-PER_PROVIDER(sync_status)
-PER_PROVIDER(selective)
-PER_PROVIDER(guard)
-
-#define TESTS(fn)                                                                                  \
-    cmocka_unit_test(test_##fn##_bamboohr), cmocka_unit_test(test_##fn##_personio),                \
-        cmocka_unit_test(test_##fn##_hibob)
+RT_SYNC_PER_PROVIDER(first_sync)
+RT_SYNC_PER_PROVIDER(mutations)
+RT_SYNC_PER_PROVIDER(no_change)
+RT_SYNC_PER_PROVIDER(sync_status)
+RT_SYNC_PER_PROVIDER(selective)
+RT_SYNC_PER_PROVIDER(guard)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        TESTS(first_sync),  TESTS(mutations), TESTS(no_change),
-        TESTS(sync_status), TESTS(selective), TESTS(guard),
+        RT_SYNC_TESTS(first_sync),  RT_SYNC_TESTS(mutations), RT_SYNC_TESTS(no_change),
+        RT_SYNC_TESTS(sync_status), RT_SYNC_TESTS(selective), RT_SYNC_TESTS(guard),
     };
     int failed = cmocka_run_group_tests(tests, group_setup, group_teardown);
 

@@ -353,39 +353,18 @@ static void revoked(const struct rt_sync_provider *prov)
 
 /* ---- one cmocka test per provider and behaviour ------------------------------------------- */
 
-#define PER_PROVIDER(fn)                                                                           \
-    static void test_##fn##_bamboohr(void **state)                                                 \
-    {                                                                                              \
-        (void)state;                                                                               \
-        fn(&rt_sync_bamboohr);                                                                     \
-    }                                                                                              \
-    static void test_##fn##_personio(void **state)                                                 \
-    {                                                                                              \
-        (void)state;                                                                               \
-        fn(&rt_sync_personio);                                                                     \
-    }                                                                                              \
-    static void test_##fn##_hibob(void **state)                                                    \
-    {                                                                                              \
-        (void)state;                                                                               \
-        fn(&rt_sync_hibob);                                                                        \
-    }
-
-PER_PROVIDER(rate_limited)
-PER_PROVIDER(server_errors)
-PER_PROVIDER(malformed_page)
-PER_PROVIDER(revoked)
-
-#define TESTS(fn)                                                                                  \
-    cmocka_unit_test(test_##fn##_bamboohr), cmocka_unit_test(test_##fn##_personio),                \
-        cmocka_unit_test(test_##fn##_hibob)
+RT_SYNC_PER_PROVIDER(rate_limited)
+RT_SYNC_PER_PROVIDER(server_errors)
+RT_SYNC_PER_PROVIDER(malformed_page)
+RT_SYNC_PER_PROVIDER(revoked)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        TESTS(rate_limited),
-        TESTS(server_errors),
-        TESTS(malformed_page),
-        TESTS(revoked),
+        RT_SYNC_TESTS(rate_limited),
+        RT_SYNC_TESTS(server_errors),
+        RT_SYNC_TESTS(malformed_page),
+        RT_SYNC_TESTS(revoked),
     };
     int failed = cmocka_run_group_tests(tests, group_setup, group_teardown);
 

@@ -52,21 +52,6 @@ static int group_teardown(void **state)
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-struct endpoint {
-    char id[64];
-    char secret[128];
-};
-
-static void create_endpoint(const char *body, struct endpoint *out)
-{
-    json_t *created = rt_sync_call(&env, NULL, "POST", body, 201, ENDPOINTS);
-
-    snprintf(out->id, sizeof(out->id), "%s", rt_sync_str(created, "id"));
-    snprintf(out->secret, sizeof(out->secret), "%s", rt_sync_str(created, "secret"));
-    assert_memory_equal(out->secret, "whsec_", 6);
-    json_decref(created);
-}
-
 /* POSTs body to the endpoints API with key; the answer must be a 400 naming param. */
 static void expect_refused(const char *key, const char *body, const char *param, const char *needle)
 {
@@ -138,7 +123,7 @@ static void expect_as_read_api(const struct rt_sync_account *acct, const json_t 
 
 static void test_endpoints_api(void **state)
 {
-    struct endpoint ep;
+    struct rt_hook_endpoint ep;
     char *other = rt_api_create_org(env.conninfo, "Webhooks other org");
     char url[RT_API_URL_MAX], *listed;
     struct rt_resp r = {0};
@@ -155,9 +140,11 @@ static void test_endpoints_api(void **state)
                    "event", NULL);
     expect_refused(env.key, "{\"url\":\"https://93.184.216.34/x\",\"enabled\":\"yes\"}", "enabled",
                    NULL);
-    create_endpoint("{\"url\":\"https://93.184.216.34/hooks\",\"events\":[\"Employee.added\","
-                    "\"Issue.new\"],\"initial_sync_events\":false}",
-                    &ep);
+    rt_hook_endpoint_create(
+        &env,
+        "{\"url\":\"https://93.184.216.34/hooks\",\"events\":[\"Employee.added\","
+        "\"Issue.new\"],\"initial_sync_events\":false}",
+        &ep);
     /* the secret is shown once: never by get or list */
     got = rt_sync_call(&env, NULL, "GET", NULL, 200, ENDPOINTS "/%s", ep.id);
     assert_null(json_object_get(got, "secret"));
@@ -226,7 +213,7 @@ static void employee_id(const struct rt_sync_account *acct, int index, char out[
 
 /* The data of the request of event for record id, which must equal the read API's record. */
 static json_t *expect_event(struct rt_hook *hook, const struct rt_sync_account *acct,
-                            const struct endpoint *ep, const char *event, const char *id)
+                            const struct rt_hook_endpoint *ep, const char *event, const char *id)
 {
     struct rt_hook_request *reqs;
     size_t n, i = wait_event(hook, event, id, &reqs, &n);
@@ -251,7 +238,7 @@ static json_t *expect_event(struct rt_hook *hook, const struct rt_sync_account *
 static void test_employee_lifecycle(void **state)
 {
     struct rt_hook *hook = NULL;
-    struct endpoint ep;
+    struct rt_hook_endpoint ep;
     struct rt_sync_account acct;
     char body[512], id[64];
     json_t *truth, *hire, *data, *sync;
@@ -264,7 +251,7 @@ static void test_employee_lifecycle(void **state)
              "{\"url\":\"%s\",\"events\":[\"Employee.added\",\"Employee.changed\","
              "\"Employee.removed\",\"LinkedAccount.sync_completed\"]}",
              rt_hook_url(hook));
-    create_endpoint(body, &ep);
+    rt_hook_endpoint_create(&env, body, &ep);
     rt_sbx_reset(&env, EMPLOYEES, SEED);
     rt_sync_link(&env, &rt_sync_bamboohr, &acct, NULL);
     truth = rt_sbx_truth(&env);
@@ -333,7 +320,7 @@ static void test_employee_lifecycle(void **state)
 static void test_initial_sync_opt_out(void **state)
 {
     struct rt_hook *hook = NULL;
-    struct endpoint ep;
+    struct rt_hook_endpoint ep;
     struct rt_sync_account acct;
     char body[512], id[64];
     json_t *hire;
@@ -343,7 +330,7 @@ static void test_initial_sync_opt_out(void **state)
     rt_hook_set(hook, RT_HOOK_UP, 0, 0, 0);
     snprintf(body, sizeof(body), "{\"url\":\"%s\",\"initial_sync_events\":false}",
              rt_hook_url(hook));
-    create_endpoint(body, &ep);
+    rt_hook_endpoint_create(&env, body, &ep);
     rt_sync_link(&env, &rt_sync_bamboohr, &acct, NULL);
     /* the initial sync is announced, its records are not */
     {
@@ -391,7 +378,7 @@ static long find_request(const struct rt_hook_request *reqs, size_t n, size_t fr
 static void test_rotation_log_replay_deleted(void **state)
 {
     struct rt_hook *hook = NULL;
-    struct endpoint ep;
+    struct rt_hook_endpoint ep;
     struct rt_sync_account acct;
     struct rt_hook_request *reqs;
     char body[512], old_secret[128], msg_id[128];
@@ -406,7 +393,7 @@ static void test_rotation_log_replay_deleted(void **state)
              "{\"url\":\"%s\",\"events\":[\"LinkedAccount.linked\",\"LinkedAccount.deleted\","
              "\"LinkedAccount.sync_completed\"]}",
              rt_hook_url(hook));
-    create_endpoint(body, &ep);
+    rt_hook_endpoint_create(&env, body, &ep);
     snprintf(old_secret, sizeof(old_secret), "%s", ep.secret);
     rotated = rt_sync_call(&env, NULL, "POST", NULL, 200, ENDPOINTS "/%s/rotate-secret", ep.id);
     snprintf(ep.secret, sizeof(ep.secret), "%s", rt_sync_str(rotated, "secret"));

@@ -67,24 +67,8 @@ static int group_teardown(void **state)
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-struct endpoint {
-    char id[64];
-    char secret[128];
-};
-
-/* Creates an endpoint from a JSON body; 201 with a whsec_ secret shown once. */
-static void create_endpoint(const char *body, struct endpoint *out)
-{
-    json_t *created = rt_sync_call(&env, NULL, "POST", body, 201, ENDPOINTS);
-
-    snprintf(out->id, sizeof(out->id), "%s", rt_sync_str(created, "id"));
-    snprintf(out->secret, sizeof(out->secret), "%s", rt_sync_str(created, "secret"));
-    assert_memory_equal(out->secret, "whsec_", 6);
-    json_decref(created);
-}
-
 /* Every message of endpoint (newest first), following the cursors (new reference). */
-static json_t *messages(const struct endpoint *ep, const char *query)
+static json_t *messages(const struct rt_hook_endpoint *ep, const char *query)
 {
     json_t *all = json_array();
     char cursor[256] = "";
@@ -106,7 +90,7 @@ static json_t *messages(const struct endpoint *ep, const char *query)
 }
 
 /* Waits (deadline) until endpoint has no pending message and at least `at_least` messages. */
-static json_t *wait_delivered(const struct endpoint *ep, size_t at_least)
+static json_t *wait_delivered(const struct rt_hook_endpoint *ep, size_t at_least)
 {
     long long deadline = rt_now_ms() + DELIVER_DEADLINE;
 
@@ -219,7 +203,7 @@ static const json_t *body_of(const struct rt_hook_request *reqs, size_t n, const
 static void test_faults_then_everything_in_order(void **state)
 {
     struct rt_hook *hook = NULL;
-    struct endpoint ep;
+    struct rt_hook_endpoint ep;
     struct rt_sync_account acct;
     struct rt_hook_request *reqs;
     char body[512];
@@ -231,7 +215,7 @@ static void test_faults_then_everything_in_order(void **state)
     (void)state;
     assert_int_equal(rt_hook_start(&hook), RS_OK);
     snprintf(body, sizeof(body), "{\"url\":\"%s\"}", rt_hook_url(hook));
-    create_endpoint(body, &ep);
+    rt_hook_endpoint_create(&env, body, &ep);
     rt_sync_link(&env, &rt_sync_bamboohr, &acct, NULL);
     truth = rt_sbx_truth(&env);
     index = rt_sbx_pick(truth, -1, NULL, 0);
@@ -322,7 +306,7 @@ static void kill_rosterd(void)
 static void test_kill_mid_delivery(void **state)
 {
     struct rt_hook *hook = NULL;
-    struct endpoint ep;
+    struct rt_hook_endpoint ep;
     struct rt_sync_account acct;
     struct rt_hook_request *reqs;
     char body[512];
@@ -334,7 +318,7 @@ static void test_kill_mid_delivery(void **state)
     assert_int_equal(rt_hook_start(&hook), RS_OK);
     rt_hook_set(hook, RT_HOOK_SLOW, 0, 600, 0);
     snprintf(body, sizeof(body), "{\"url\":\"%s\"}", rt_hook_url(hook));
-    create_endpoint(body, &ep);
+    rt_hook_endpoint_create(&env, body, &ep);
     rt_sync_link(&env, &rt_sync_bamboohr, &acct, NULL);
     wait_requests(hook, 12); /* some answered, 8 more in flight (2 dispatchers x 4) */
     kill_rosterd();
@@ -370,7 +354,7 @@ static void test_kill_mid_delivery(void **state)
 static void test_failed_sync_emits_nothing(void **state)
 {
     struct rt_hook *hook = NULL;
-    struct endpoint ep;
+    struct rt_hook_endpoint ep;
     struct rt_sync_account acct;
     char body[512];
     size_t before, requests;
@@ -380,7 +364,7 @@ static void test_failed_sync_emits_nothing(void **state)
     assert_int_equal(rt_hook_start(&hook), RS_OK);
     rt_hook_set(hook, RT_HOOK_UP, 0, 0, 0);
     snprintf(body, sizeof(body), "{\"url\":\"%s\"}", rt_hook_url(hook));
-    create_endpoint(body, &ep);
+    rt_hook_endpoint_create(&env, body, &ep);
     rt_sync_link(&env, &rt_sync_bamboohr, &acct, NULL);
     all = wait_delivered(&ep, 2 * EMPLOYEES);
     before = json_array_size(all);
@@ -408,7 +392,7 @@ static void test_failed_sync_emits_nothing(void **state)
 /* ---- 410: disabled, Issue.new, enabled again ------------------------------------------------ */
 
 /* The endpoint, as the API shows it, once its enabled flag is `enabled` (deadline). */
-static json_t *wait_enabled(const struct endpoint *ep, bool enabled)
+static json_t *wait_enabled(const struct rt_hook_endpoint *ep, bool enabled)
 {
     long long deadline = rt_now_ms() + DELIVER_DEADLINE;
 
@@ -425,7 +409,7 @@ static json_t *wait_enabled(const struct endpoint *ep, bool enabled)
 }
 
 /* The data of the first delivered message of `event` to ep (new reference); waits for it. */
-static json_t *delivered_data(const struct endpoint *ep, const char *event)
+static json_t *delivered_data(const struct rt_hook_endpoint *ep, const char *event)
 {
     long long deadline = rt_now_ms() + DELIVER_DEADLINE;
     char query[96];
@@ -453,7 +437,7 @@ static json_t *delivered_data(const struct endpoint *ep, const char *event)
 static void test_gone_disables_and_raises_an_issue(void **state)
 {
     struct rt_hook *gone = NULL, *ops = NULL;
-    struct endpoint g, watcher;
+    struct rt_hook_endpoint g, watcher;
     struct rt_sync_account acct;
     char body[512];
     json_t *got, *issue, *all;
@@ -464,10 +448,10 @@ static void test_gone_disables_and_raises_an_issue(void **state)
     rt_hook_set(gone, RT_HOOK_STATUS, 410, 0, 0);
     rt_hook_set(ops, RT_HOOK_UP, 0, 0, 0);
     snprintf(body, sizeof(body), "{\"url\":\"%s\"}", rt_hook_url(gone));
-    create_endpoint(body, &g);
+    rt_hook_endpoint_create(&env, body, &g);
     snprintf(body, sizeof(body), "{\"url\":\"%s\",\"events\":[\"Issue.new\",\"Issue.resolved\"]}",
              rt_hook_url(ops));
-    create_endpoint(body, &watcher);
+    rt_hook_endpoint_create(&env, body, &watcher);
     rt_sync_link(&env, &rt_sync_bamboohr, &acct, NULL);
     got = wait_enabled(&g, false);
     assert_non_null(strstr(rt_sync_str(got, "disabled_reason"), "410"));

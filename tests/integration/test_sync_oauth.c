@@ -293,7 +293,7 @@ static void test_expired_token_refreshed_before_first_request(void **state)
     /* the next sync reuses the stored token: no token call */
     assert_string_equal(sync_once(), "DONE ");
     expect_counts(1, 2);
-    assert_int_equal(atol(account_column("(SELECT count(*) FROM companies)")), 1);
+    assert_string_equal(account_column("(SELECT count(*) FROM companies)"), "1");
 }
 
 static void test_401_refreshes_once_and_retries(void **state)

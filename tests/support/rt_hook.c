@@ -2,6 +2,10 @@
 #include "rt_hook.h"
 
 #include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -15,10 +19,12 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
+#include <cmocka.h>
 #include <sodium.h>
 
 #include "roster/rs_sign.h"
 #include "rt_proc.h"
+#include "rt_sync.h"
 
 struct rt_hook {
     struct event_base *base;
@@ -305,4 +311,15 @@ bool rt_hook_merge_signed(const struct rt_hook_request *r, const char *secret)
 bool rt_hook_signed_by(const struct rt_hook_request *r, const char *secret)
 {
     return rt_hook_standard_signed(r, secret) && rt_hook_merge_signed(r, secret);
+}
+
+void rt_hook_endpoint_create(struct rt_sync_env *env, const char *body,
+                             struct rt_hook_endpoint *out)
+{
+    json_t *created = rt_sync_call(env, NULL, "POST", body, 201, "/api/admin/v1/webhook-endpoints");
+
+    snprintf(out->id, sizeof(out->id), "%s", rt_sync_str(created, "id"));
+    snprintf(out->secret, sizeof(out->secret), "%s", rt_sync_str(created, "secret"));
+    assert_memory_equal(out->secret, "whsec_", 6);
+    json_decref(created);
 }

@@ -16,6 +16,8 @@
 
 #include "roster/rs_err.h"
 
+struct rt_sync_env;
+
 enum rt_hook_mode {
     RT_HOOK_DOWN,   /* connections refused (only before the first other mode) */
     RT_HOOK_STATUS, /* answers `status` (and Retry-After: retry_after when > 0) at once */
@@ -67,5 +69,14 @@ bool rt_hook_signed_by(const struct rt_hook_request *r, const char *secret);
 bool rt_hook_standard_signed(const struct rt_hook_request *r, const char *secret);
 /* True when r's X-Merge-Webhook-Signature verifies with secret. */
 bool rt_hook_merge_signed(const struct rt_hook_request *r, const char *secret);
+
+/* A webhook endpoint created through the admin API, with the secret shown at creation. */
+struct rt_hook_endpoint {
+    char id[64];
+    char secret[128];
+};
+/* POSTs body to /api/admin/v1/webhook-endpoints with env's key; 201 with a whsec_ secret. */
+void rt_hook_endpoint_create(struct rt_sync_env *env, const char *body,
+                             struct rt_hook_endpoint *out);
 
 #endif

@@ -178,4 +178,29 @@ long rt_sync_sql_count(struct rt_sync_env *env, const char *sql, const char *par
 /* Today's date in UTC as YYYY-MM-DD. */
 const char *rt_sync_today(char out[16]);
 
+/*
+ * One cmocka test per API-key provider for a behaviour fn(const struct rt_sync_provider *):
+ * RT_SYNC_PER_PROVIDER(fn) defines test_<fn>_bamboohr/_personio/_hibob, and
+ * RT_SYNC_TESTS(fn) lists them in a CMUnitTest array.
+ */
+#define RT_SYNC_PER_PROVIDER(fn)                                                                   \
+    static void test_##fn##_bamboohr(void **state)                                                 \
+    {                                                                                              \
+        (void)state;                                                                               \
+        fn(&rt_sync_bamboohr);                                                                     \
+    }                                                                                              \
+    static void test_##fn##_personio(void **state)                                                 \
+    {                                                                                              \
+        (void)state;                                                                               \
+        fn(&rt_sync_personio);                                                                     \
+    }                                                                                              \
+    static void test_##fn##_hibob(void **state)                                                    \
+    {                                                                                              \
+        (void)state;                                                                               \
+        fn(&rt_sync_hibob);                                                                        \
+    }
+#define RT_SYNC_TESTS(fn)                                                                          \
+    cmocka_unit_test(test_##fn##_bamboohr), cmocka_unit_test(test_##fn##_personio),                \
+        cmocka_unit_test(test_##fn##_hibob)
+
 #endif
