@@ -238,13 +238,9 @@ void wh_handle_endpoint_get(struct gw_req *req)
     "WHEN $6::boolean IS NULL THEN e.disabled_reason END, failing_since = CASE WHEN $6::boolean "  \
     "AND NOT e.enabled THEN NULL ELSE e.failing_since END, modified_at = now() WHERE e.id = "      \
     "$1::uuid AND e.organization_id = $2::uuid RETURNING " ENDPOINT_JSON
-/* a disabled endpoint's messages wait, parked, until it is enabled again */
-#define SQL_PARK                                                                                   \
-    "UPDATE webhook_messages SET next_attempt_at = 'infinity', lease_id = NULL WHERE "             \
-    "endpoint_id = $1::uuid AND status = 'PENDING'"
 /* enabled again: each parked message starts its schedule afresh */
 #define SQL_UNPARK                                                                                 \
-    "WITH u AS (UPDATE webhook_messages SET next_attempt_at = now(), failures = 0 WHERE "          \
+    "WITH u AS (UPDATE webhook_queue SET next_attempt_at = now(), failures = 0 WHERE "             \
     "endpoint_id = $1::uuid AND status = 'PENDING' AND next_attempt_at = 'infinity' RETURNING 1) " \
     "SELECT count(*), pg_notify('" RS_OUTBOX_CHANNEL "', '') FROM u"
 
@@ -287,7 +283,7 @@ static enum rs_err update_endpoint(struct gw_req *req, const char *id,
     if (err == RS_OK)
         err = exec(req, SQL_UPDATE, 7, params, out);
     if (err == RS_OK && was_enabled && in->enabled == 0)
-        err = exec(req, SQL_PARK, 1, params, NULL);
+        err = exec(req, WH_SQL_PARK, 1, params, NULL);
     if (err == RS_OK && !was_enabled && in->enabled == 1) {
         err = exec(req, SQL_UNPARK, 1, params, NULL);
         if (err == RS_OK)
@@ -328,8 +324,7 @@ void wh_handle_endpoint_patch(struct gw_req *req)
     json_decref(body);
 }
 
-/* the attempts have no foreign key (they are written in bulk): removed with their endpoint */
-#define SQL_DELETE_ATTEMPTS "DELETE FROM webhook_attempts WHERE endpoint_id = $1::uuid"
+/* its messages, queue and attempts go with it (migrations 0008 and 0010) */
 #define SQL_DELETE                                                                                 \
     "DELETE FROM webhook_endpoints WHERE id = $1::uuid AND organization_id = $2::uuid"
 
@@ -342,9 +337,7 @@ void wh_handle_endpoint_delete(struct gw_req *req)
     if (err == RS_OK)
         err = rs_db_command(req->db, "BEGIN");
     if (err == RS_OK) {
-        err = exec(req, SQL_DELETE_ATTEMPTS, 1, params, NULL);
-        if (err == RS_OK)
-            err = exec(req, SQL_DELETE, 2, params, NULL);
+        err = exec(req, SQL_DELETE, 2, params, NULL);
         if (err == RS_OK)
             err = rs_outbox_endpoint_issue(req->db, req->org_text, id, false, NULL, &req->eb);
         if (err == RS_OK)

@@ -27,7 +27,7 @@
 #define SETTLE_DELAY_US  20000
 #define CLEANUP_EVERY_US (INT64_C(600) * 1000000)
 /*
- * The statements over webhook_messages are planned for their values each time (unnamed, and
+ * The statements over webhook_queue are planned for their values each time (unnamed, and
  * the connection's plan_cache_mode custom, see prepare_connection): a generic plan knows
  * neither the claim's size nor the table's, and one made while the table was nearly empty
  * joins by scanning all of it once it holds a sync's events. Planning costs a millisecond.
@@ -176,27 +176,27 @@ static enum rs_err load_targets(struct wh_dispatcher *w, const char *ids, struct
 /*
  * Per enabled endpoint, its due messages (oldest first) up to its room, skipping those a
  * pending message of an earlier group of the same account and endpoint holds back, locked
- * without waiting for another claim's; then leased: next_attempt_at becomes the lease's end,
- * so claims never walk over what is in flight, and a message whose dispatcher died is due
- * again when its lease ends. (A lease in a column of its own, not indexed, would make the
- * claim a HOT update, but rows this wide leave no room on their page for that, and every
- * claim then walks over what is in flight: it measured slower.)
+ * without waiting for another claim's; then leased: lease_until is the lease's end, so claims
+ * leave what is in flight alone, and a message whose dispatcher died is due again when its
+ * lease ends. The lease's columns are in no index, so taking it is a HOT update
+ * (migration 0010); a claim walks over what is held in flight, at most the endpoints' rooms.
  */
 #define SQL_CLAIM                                                                                  \
     "WITH ep AS (SELECT e.id, LEAST(COALESCE(r.room, $3::int), $4::int) AS room FROM "             \
     "webhook_endpoints e LEFT JOIN unnest($1::uuid[], $2::int[]) AS r(id, room) ON r.id = e.id "   \
     "WHERE e.enabled), "                                                                           \
-    "c AS (SELECT m.endpoint_id, m.id FROM ep CROSS JOIN LATERAL (SELECT m.endpoint_id, m.id "     \
-    "FROM webhook_messages m WHERE m.endpoint_id = ep.id AND m.status = 'PENDING' AND "            \
-    "m.next_attempt_at <= now() AND NOT "                                                          \
-    "EXISTS (SELECT 1 FROM webhook_messages p WHERE p.endpoint_id = m.endpoint_id AND "            \
-    "p.linked_account_id = m.linked_account_id AND p.status = 'PENDING' AND p.grp < m.grp) "       \
-    "ORDER BY m.next_attempt_at LIMIT ep.room FOR UPDATE OF m SKIP LOCKED) m WHERE ep.room > 0 "   \
+    "c AS (SELECT q.endpoint_id, q.id FROM ep CROSS JOIN LATERAL (SELECT q.endpoint_id, q.id "     \
+    "FROM webhook_queue q WHERE q.endpoint_id = ep.id AND q.status = 'PENDING' AND "               \
+    "q.next_attempt_at <= now() AND (q.lease_until IS NULL OR q.lease_until <= now()) AND NOT "    \
+    "EXISTS (SELECT 1 FROM webhook_queue p WHERE p.endpoint_id = q.endpoint_id AND "               \
+    "p.linked_account_id = q.linked_account_id AND p.status = 'PENDING' AND p.grp < q.grp) "       \
+    "ORDER BY q.next_attempt_at LIMIT ep.room FOR UPDATE OF q SKIP LOCKED) q WHERE ep.room > 0 "   \
     "LIMIT $4::int), "                                                                             \
-    "u AS (UPDATE webhook_messages m SET next_attempt_at = now() + make_interval(secs => "         \
-    "$5::int), "                                                                                   \
-    "lease_id = $6::uuid FROM c WHERE m.endpoint_id = c.endpoint_id AND m.id = c.id RETURNING "    \
-    "m.*) SELECT " WH_MESSAGE_COLUMNS " FROM u m"
+    "u AS (UPDATE webhook_queue q SET lease_id = $6::uuid, lease_until = now() + "                 \
+    "make_interval(secs => $5::int) FROM c WHERE q.endpoint_id = c.endpoint_id AND q.id = c.id "   \
+    "RETURNING q.endpoint_id, q.id, q.attempts, q.failures) "                                      \
+    "SELECT " WH_MESSAGE_COLUMNS ", u.attempts AS wh_attempts, u.failures AS wh_failures FROM u "  \
+    "JOIN webhook_messages m ON m.endpoint_id = u.endpoint_id AND m.id = u.id"
 
 /* "{a,b}" of the held endpoints' ids and "{n,m}" of their rooms. */
 static enum rs_err rooms(struct wh_dispatcher *w, struct rs_buf *ids, struct rs_buf *room)

@@ -96,13 +96,18 @@ void wh_handle_endpoint_replay(struct gw_req *req);
 enum rs_err wh_path_endpoint(struct gw_req *req, char id[RS_UUID_STR_LEN],
                              bool *enabled) RS_MUST_CHECK;
 
+/* A disabled endpoint's messages ($1) wait, parked, until it is enabled again. */
+#define WH_SQL_PARK                                                                                \
+    "UPDATE webhook_queue SET next_attempt_at = 'infinity', lease_id = NULL, lease_until = NULL "  \
+    "WHERE endpoint_id = $1::uuid AND status = 'PENDING'"
+
 /* ---- wh_render.c: a message's body ---- */
 
-/* The columns wh_render_data reads (alias m), by name. */
+/* The columns of a message (alias m) wh_render_body reads, by name. */
 #define WH_MESSAGE_COLUMNS                                                                         \
     "m.endpoint_id AS wh_endpoint, m.id AS wh_id, m.event_type AS wh_event, "                      \
-    "m.linked_account_id AS wh_account, m.grp AS wh_grp, m.attempts AS wh_attempts, "              \
-    "m.failures AS wh_failures, m.data AS wh_data, m.record_id AS wh_record, "                     \
+    "m.linked_account_id AS wh_account, m.grp AS wh_grp, m.data AS wh_data, "                      \
+    "m.record_id AS wh_record, "                                                                   \
     "m.remote_id AS wh_remote_id, (extract(epoch FROM m.record_created_at) * 1000000)::int8 AS "   \
     "wh_created_us, (extract(epoch FROM m.record_modified_at) * 1000000)::int8 AS "                \
     "wh_modified_us, m.normalized AS wh_normalized, m.remote_was_deleted AS wh_deleted"

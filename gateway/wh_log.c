@@ -17,21 +17,30 @@
     "json_build_object('attempt', a.attempt, 'attempted_at', to_char(a.attempted_at AT TIME "      \
     "ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), 'result', a.result, 'status_code', "        \
     "a.status_code, 'latency_ms', a.latency_ms, 'response', a.response, 'error', a.error)"
-/* A message as the log shows it, alias m; parked: its endpoint is disabled. */
+/*
+ * A message as the log shows it, aliases m and q (MESSAGE_FROM: its queue row, none once
+ * delivered); parked: its endpoint is disabled.
+ */
 #define MESSAGE_JSON                                                                               \
     "json_build_object('id', m.id, 'event', m.event_type, 'linked_account_id', "                   \
-    "m.linked_account_id, 'status', m.status, 'attempts', m.attempts, 'next_attempt_at', CASE "    \
-    "WHEN m.status = 'PENDING' AND m.next_attempt_at < 'infinity' THEN "                           \
-    "to_char(m.next_attempt_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') END, "     \
-    "'parked', m.status = 'PENDING' AND m.next_attempt_at = 'infinity', 'created_at', "            \
-    "to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "              \
-    "'delivered_at', to_char(m.delivered_at AT TIME ZONE 'UTC', "                                  \
-    "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), 'last_attempt', (SELECT json_build_object('attempt', "  \
-    "a.attempt, 'attempted_at', to_char(a.attempted_at AT TIME ZONE 'UTC', "                       \
-    "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), 'result', a.result, 'status_code', a.status_code, "     \
-    "'latency_ms', a.latency_ms, 'response', a.response, 'error', a.error) FROM "                  \
-    "webhook_attempts a WHERE a.endpoint_id = m.endpoint_id AND a.message_id = m.id ORDER BY "     \
-    "a.attempt DESC LIMIT 1))::text"
+    "m.linked_account_id, 'status', COALESCE(q.status, 'DELIVERED'), 'attempts', "                 \
+    "COALESCE(q.attempts, (SELECT max(a.attempt) FROM webhook_attempts a WHERE a.endpoint_id = "   \
+    "m.endpoint_id AND a.message_id = m.id), 0), 'next_attempt_at', CASE WHEN q.status = "         \
+    "'PENDING' AND q.next_attempt_at < 'infinity' THEN to_char(q.next_attempt_at AT TIME ZONE "    \
+    "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') END, 'parked', COALESCE(q.status = 'PENDING' "    \
+    "AND "                                                                                         \
+    "q.next_attempt_at = 'infinity', false), 'created_at', to_char(m.created_at AT TIME ZONE "     \
+    "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), 'delivered_at', CASE WHEN q.id IS NULL THEN "    \
+    "(SELECT to_char(max(a.attempted_at) AT TIME ZONE 'UTC', "                                     \
+    "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "                                                        \
+    "FROM webhook_attempts a WHERE a.endpoint_id = m.endpoint_id AND a.message_id = m.id AND "     \
+    "a.result = 'SUCCESS') END, 'last_attempt', (SELECT " ATTEMPT_JSON " FROM webhook_attempts a " \
+    "WHERE a.endpoint_id = m.endpoint_id AND a.message_id = m.id ORDER BY a.attempt DESC LIMIT "   \
+    "1))::text"
+#define MESSAGE_FROM                                                                               \
+    "webhook_messages m LEFT JOIN webhook_queue q ON q.endpoint_id = m.endpoint_id AND q.id = "    \
+    "m.id"
+#define MESSAGE_STATUS "COALESCE(q.status, 'DELIVERED')"
 
 static const char *const statuses[] = {"PENDING", "DELIVERED", "DEAD", NULL};
 
@@ -71,8 +80,9 @@ static void reply_page(struct gw_req *req, const PGresult *res, int page_size, c
 }
 
 #define SQL_DELIVERIES                                                                             \
-    "SELECT " MESSAGE_JSON ", m.id FROM webhook_messages m WHERE m.endpoint_id = $1::uuid AND "    \
-    "($2::text IS NULL OR m.status = $2) AND ($3::text IS NULL OR m.event_type = $3) AND "         \
+    "SELECT " MESSAGE_JSON ", m.id FROM " MESSAGE_FROM " WHERE m.endpoint_id = $1::uuid AND "      \
+    "($2::text IS NULL OR " MESSAGE_STATUS                                                         \
+    " = $2) AND ($3::text IS NULL OR m.event_type = $3) AND "                                      \
     "($4::uuid IS NULL OR m.id < $4::uuid) ORDER BY m.id DESC LIMIT $5::int"
 
 void wh_handle_deliveries(struct gw_req *req)
@@ -129,7 +139,7 @@ static enum rs_err path_message(struct gw_req *req, char id[RS_UUID_STR_LEN])
 }
 
 #define SQL_MESSAGE                                                                                \
-    "SELECT " MESSAGE_JSON ", e.url, " WH_MESSAGE_COLUMNS " FROM webhook_messages m JOIN "         \
+    "SELECT " MESSAGE_JSON ", e.url, " WH_MESSAGE_COLUMNS " FROM " MESSAGE_FROM " JOIN "           \
     "webhook_endpoints e ON e.id = m.endpoint_id WHERE m.endpoint_id = $1::uuid AND m.id = "       \
     "$2::uuid"
 
@@ -222,20 +232,28 @@ void wh_handle_message_attempts(struct gw_req *req)
     PQclear(res);
 }
 
-/* A replayed message starts its schedule afresh; its id (webhook-id) stays. */
-#define REPLAY_SET                                                                                 \
-    "UPDATE webhook_messages m SET status = 'PENDING', failures = 0, next_attempt_at = now(), "    \
-    "lease_id = NULL, delivered_at = NULL "
+/*
+ * A replayed message is queued again (or, still queued, starts its schedule afresh); its id
+ * (webhook-id) stays, and its attempts go on being numbered from the last.
+ */
+#define REPLAY_INSERT                                                                              \
+    "INSERT INTO webhook_queue (endpoint_id, id, linked_account_id, grp, attempts) SELECT "        \
+    "m.endpoint_id, m.id, m.linked_account_id, m.grp, COALESCE((SELECT max(a.attempt) FROM "       \
+    "webhook_attempts a WHERE a.endpoint_id = m.endpoint_id AND a.message_id = m.id), 0) "         \
+    "FROM " MESSAGE_FROM " WHERE m.endpoint_id = $1::uuid AND "
+#define REPLAY_CONFLICT                                                                            \
+    " ON CONFLICT (endpoint_id, id) DO UPDATE SET status = 'PENDING', failures = 0, "              \
+    "next_attempt_at = now(), lease_id = NULL, lease_until = NULL RETURNING *"
 #define SQL_REPLAY_ONE                                                                             \
-    "WITH m AS (" REPLAY_SET "WHERE m.endpoint_id = $1::uuid AND m.id = $2::uuid RETURNING m.*) "  \
-    "SELECT " MESSAGE_JSON ", pg_notify('" RS_OUTBOX_CHANNEL "', '') FROM m"
+    "WITH q AS (" REPLAY_INSERT "m.id = $2::uuid" REPLAY_CONFLICT ") SELECT " MESSAGE_JSON         \
+    ", pg_notify('" RS_OUTBOX_CHANNEL "', '') FROM q JOIN webhook_messages m ON m.endpoint_id = "  \
+    "q.endpoint_id AND m.id = q.id"
 /* the ids are time-ordered: the primary key bounds the scan at the first possible id */
 #define SQL_REPLAY_SINCE                                                                           \
-    "WITH m AS (" REPLAY_SET "WHERE m.endpoint_id = $1::uuid AND m.id >= encode(substring("        \
-    "int8send(floor(extract(epoch FROM $2::timestamptz) * 1000)::int8) FROM 3) || "                \
-    "'\\x00000000000000000000'::bytea, 'hex')::uuid AND m.created_at >= $2::timestamptz AND "      \
-    "($3::text IS NULL OR m.status = $3) RETURNING 1) "                                            \
-    "SELECT count(*), pg_notify('" RS_OUTBOX_CHANNEL "', '') FROM m"
+    "WITH q AS (" REPLAY_INSERT "m.id >= encode(substring(int8send(floor(extract(epoch FROM "      \
+    "$2::timestamptz) * 1000)::int8) FROM 3) || '\\x00000000000000000000'::bytea, 'hex')::uuid "   \
+    "AND m.created_at >= $2::timestamptz AND ($3::text IS NULL OR " MESSAGE_STATUS                 \
+    " = $3)" REPLAY_CONFLICT ") SELECT count(*), pg_notify('" RS_OUTBOX_CHANNEL "', '') FROM q"
 
 /* The path's endpoint, which must be enabled for a replay. */
 static enum rs_err replayable(struct gw_req *req, char id[RS_UUID_STR_LEN])

@@ -96,23 +96,25 @@ static enum rs_err record(const struct wh_settler *s, const struct wh_delivery *
 }
 
 /*
- * One statement: the messages' new state (delivered, retried later, dead; or given back), their
- * attempts, the endpoints' failing_since, and a failed message's later groups pushed back to
- * its retry (so claims do not keep scanning messages it holds back).
+ * One statement: what became of the messages (delivered: their queue rows go; retried later,
+ * dead, or given back unsent: their rows say so), their attempts, the endpoints'
+ * failing_since, and a failed message's later groups pushed back to its retry (so claims do
+ * not keep scanning messages it holds back). An outcome counts only under the lease it was
+ * claimed with: one whose lease ended and was taken over is ignored.
  */
 #define SQL_SETTLE                                                                                 \
     "WITH r AS (SELECT * FROM json_to_recordset($1::json) AS r(e uuid, m uuid, l uuid, k int, "    \
     "a int, ok boolean, dead boolean, code int, ms int, at timestamptz, rm int8, la uuid, "        \
     "g int8, resp text, err text)), " /* k = 0: given back unsent (due at once); k = 1: an         \
                                          attempt's outcome */                                      \
-    "u AS (UPDATE webhook_messages m SET status = CASE WHEN r.k = 0 THEN m.status WHEN r.ok THEN " \
-    "'DELIVERED' WHEN r.dead THEN 'DEAD' ELSE 'PENDING' END, attempts = CASE WHEN r.k = 0 THEN "   \
-    "m.attempts ELSE GREATEST(m.attempts, r.a) END, failures = CASE WHEN r.k = 0 THEN m.failures " \
-    "WHEN r.ok THEN 0 ELSE m.failures + 1 END, next_attempt_at = CASE WHEN r.k = 0 THEN now() "    \
-    "WHEN r.ok OR r.dead THEN m.next_attempt_at ELSE r.at + make_interval(secs => r.rm / "         \
-    "1000.0) END, delivered_at = CASE WHEN r.k = 1 AND r.ok THEN r.at ELSE m.delivered_at END, "   \
-    "lease_id = NULL FROM r WHERE m.endpoint_id = r.e AND m.id = r.m AND m.lease_id = r.l "        \
-    "RETURNING 1), "                                                                               \
+    "d AS (DELETE FROM webhook_queue q USING r WHERE r.k = 1 AND r.ok AND q.endpoint_id = r.e "    \
+    "AND q.id = r.m AND q.lease_id = r.l RETURNING 1), "                                           \
+    "u AS (UPDATE webhook_queue q SET status = CASE WHEN r.k = 1 AND r.dead THEN 'DEAD' ELSE "     \
+    "q.status END, attempts = CASE WHEN r.k = 0 THEN q.attempts ELSE GREATEST(q.attempts, r.a) "   \
+    "END, failures = CASE WHEN r.k = 0 THEN q.failures ELSE q.failures + 1 END, next_attempt_at "  \
+    "= CASE WHEN r.k = 0 OR r.dead THEN q.next_attempt_at ELSE r.at + make_interval(secs => "      \
+    "r.rm / 1000.0) END, lease_id = NULL, lease_until = NULL FROM r WHERE NOT (r.k = 1 AND r.ok) " \
+    "AND q.endpoint_id = r.e AND q.id = r.m AND q.lease_id = r.l RETURNING 1), "                   \
     "a AS (INSERT INTO webhook_attempts (endpoint_id, message_id, attempt, attempted_at, result, " \
     "status_code, latency_ms, response, error) SELECT r.e, r.m, r.a, r.at, CASE WHEN r.ok THEN "   \
     "'SUCCESS' ELSE 'FAILURE' END, r.code, r.ms, r.resp, r.err FROM r WHERE r.k = 1 AND r.e IN "   \
@@ -126,14 +128,14 @@ static enum rs_err record(const struct wh_settler *s, const struct wh_delivery *
     "f AS (SELECT r.e, r.la, min(r.g) AS g, max(r.at + make_interval(secs => r.rm / 1000.0)) AS "  \
     "until FROM r WHERE r.k = 1 AND NOT r.ok AND NOT r.dead AND r.la IS NOT NULL GROUP BY r.e, "   \
     "r.la), "                                                                                      \
-    "p AS (UPDATE webhook_messages m SET next_attempt_at = b.until FROM (SELECT q.endpoint_id, "   \
-    "q.id, f.until FROM f CROSS JOIN LATERAL (SELECT q.endpoint_id, q.id FROM webhook_messages q " \
+    "p AS (UPDATE webhook_queue q SET next_attempt_at = b.until FROM (SELECT q.endpoint_id, "      \
+    "q.id, f.until FROM f CROSS JOIN LATERAL (SELECT q.endpoint_id, q.id FROM webhook_queue q "    \
     "WHERE q.endpoint_id = f.e AND q.linked_account_id = f.la AND q.status = 'PENDING' AND q.grp " \
-    "> f.g AND q.next_attempt_at < f.until AND q.lease_id IS NULL) q) b WHERE m.endpoint_id = "    \
-    "b.endpoint_id AND m.id = b.id AND NOT EXISTS (SELECT 1 FROM r WHERE r.e = m.endpoint_id AND " \
-    "r.m = m.id) RETURNING 1) "                                                                    \
-    "SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM a), (SELECT count(*) FROM h), "        \
-    "(SELECT count(*) FROM p)"
+    "> f.g AND q.next_attempt_at < f.until AND q.lease_id IS NULL) q) b WHERE q.endpoint_id = "    \
+    "b.endpoint_id AND q.id = b.id AND NOT EXISTS (SELECT 1 FROM r WHERE r.e = q.endpoint_id AND " \
+    "r.m = q.id) RETURNING 1) "                                                                    \
+    "SELECT (SELECT count(*) FROM d) + (SELECT count(*) FROM u), (SELECT count(*) FROM a), "       \
+    "(SELECT count(*) FROM h), (SELECT count(*) FROM p)"
 
 /* Appends id to a "{…" literal unless it is there already. */
 static enum rs_err add_id(struct rs_buf *lit, const char *id)
@@ -214,10 +216,6 @@ enum rs_err wh_settle(const struct wh_settler *s, const struct wh_delivery *done
     "AND "                                                                                         \
     "($2::int IS NULL OR e.failing_since < now() - make_interval(secs => $2::int)) "               \
     "RETURNING e.id, e.organization_id, e.disabled_reason"
-#define SQL_PARK                                                                                   \
-    "UPDATE webhook_messages SET next_attempt_at = 'infinity', lease_id = NULL WHERE "             \
-    " endpoint_id = $1::uuid AND status = 'PENDING'"
-
 static enum rs_err disable_all(const struct wh_settler *s, const PGresult *res,
                                wh_disabled_fn on_disabled, void *arg, struct rs_errbuf *eb)
 {
@@ -225,7 +223,7 @@ static enum rs_err disable_all(const struct wh_settler *s, const PGresult *res,
 
     for (int i = 0; i < PQntuples(res) && err == RS_OK; i++) {
         const char *params[1] = {PQgetvalue(res, i, 0)};
-        PGresult *parked = rs_db_exec(s->db, SQL_PARK, 1, params, false, false, &err);
+        PGresult *parked = rs_db_exec(s->db, WH_SQL_PARK, 1, params, false, false, &err);
 
         PQclear(parked);
         if (err == RS_OK)
@@ -280,20 +278,27 @@ static void disable_endpoints(const struct wh_settler *s, const char *ids, bool 
     }
 }
 
-/* Delivered and dead messages past the retention (the oldest ids first), and their attempts. */
+/*
+ * Delivered and dead messages past the retention (the oldest ids first), with their queue rows
+ * (dead ones) and attempts. A pending message stays, however old.
+ */
 #define SQL_CLEANUP                                                                                \
     "WITH floor AS (SELECT encode(substring(int8send(floor(extract(epoch FROM now() - "            \
     "make_interval(days => $1::int)) * 1000)::int8) FROM 3) || "                                   \
     "'\\x00000000000000000000'::bytea, 'hex')::uuid AS id), "                                      \
     "old AS (SELECT o.endpoint_id, o.id FROM webhook_endpoints e CROSS JOIN floor CROSS JOIN "     \
     "LATERAL (SELECT m.endpoint_id, m.id FROM webhook_messages m WHERE m.endpoint_id = e.id AND "  \
-    "m.id < floor.id AND m.status <> 'PENDING' LIMIT $2::int) o), "                                \
+    "m.id < floor.id AND NOT EXISTS (SELECT 1 FROM webhook_queue q WHERE q.endpoint_id = "         \
+    "m.endpoint_id AND q.id = m.id AND q.status = 'PENDING') LIMIT $2::int) o), "                  \
     "dm AS (DELETE FROM webhook_messages m USING old WHERE m.endpoint_id = old.endpoint_id AND "   \
     "m.id = old.id RETURNING m.endpoint_id, m.id), "                                               \
+    "dq AS (DELETE FROM webhook_queue q USING dm WHERE q.endpoint_id = dm.endpoint_id AND q.id = " \
+    "dm.id RETURNING 1), "                                                                         \
     "da AS (DELETE FROM webhook_attempts a USING dm WHERE a.endpoint_id = dm.endpoint_id AND "     \
     "a.message_id = dm.id RETURNING 1), "                                                          \
     "dd AS (DELETE FROM webhook_deleted_accounts WHERE deleted_at < now() - make_interval(days "   \
-    "=> $1::int) RETURNING 1) SELECT (SELECT count(*) FROM dm), (SELECT count(*) FROM da)"
+    "=> $1::int) RETURNING 1) SELECT (SELECT count(*) FROM dm), (SELECT count(*) FROM da), "       \
+    "(SELECT count(*) FROM dq), (SELECT count(*) FROM dd)"
 
 void wh_retention(struct rs_db *db, int64_t retention_days)
 {

@@ -315,6 +315,44 @@ static void test_emit(void **state)
     assert_int_equal(count("SELECT count(*) FROM issues WHERE status = 'ONGOING'", NULL), 0);
 }
 
+/*
+ * Every message is queued by the statement that writes it, whichever it is (migration 0010),
+ * and nothing of a rolled-back one; an endpoint's queue and attempts go with it.
+ */
+static void test_every_message_queued(void **state)
+{
+    static const char *const ids[] = {"q1", "q2"}, *const more[] = {"q3"};
+    struct rs_errbuf eb = {{0}, {0}};
+    struct rs_uuid key;
+    const char *const queued = "SELECT count(*) FROM webhook_messages m JOIN webhook_queue q ON "
+                               "q.endpoint_id = m.endpoint_id AND q.id = m.id AND q.grp = m.grp "
+                               "AND q.linked_account_id IS NOT DISTINCT FROM m.linked_account_id "
+                               "AND q.status = 'PENDING' AND q.attempts = 0 AND q.lease_id IS NULL";
+
+    (void)state;
+    add_endpoint(E1, NULL, true, true);
+    add_endpoint(E2, "{Employee.added}", true, true);
+    stage(RS_MODEL_EMPLOYEE, ids, "Queued", 2, &key);
+    apply(&key, false, true);
+    assert_int_equal(rs_outbox_emit(db, ACCOUNT, RS_EVENT_LINKED, "{}", NULL, &eb), RS_OK);
+    assert_int_equal(rs_outbox_endpoint_issue(db, ORG, E2, true, "down", &eb), RS_OK);
+    stage(RS_MODEL_EMPLOYEE, more, "Rolled back", 1, &key);
+    apply(&key, false, false);
+    /* 2 + 2 .added, 1 .linked (E1), 1 Issue.new (E1, an organization event) */
+    assert_int_equal(count("SELECT count(*) FROM webhook_messages", NULL), 6);
+    assert_int_equal(count("SELECT count(*) FROM webhook_queue", NULL), 6);
+    assert_int_equal(count(queued, NULL), 6);
+    PQclear(run("INSERT INTO webhook_attempts (endpoint_id, message_id, attempt, attempted_at, "
+                "result, latency_ms) SELECT endpoint_id, id, 1, now(), 'SUCCESS', 1 FROM "
+                "webhook_messages",
+                NULL));
+    PQclear(run("DELETE FROM webhook_endpoints WHERE id = '" E1 "'", NULL));
+    assert_int_equal(count("SELECT count(*) FROM webhook_queue", NULL), 2);
+    assert_int_equal(count("SELECT count(*) FROM webhook_attempts", NULL), 2);
+    assert_int_equal(count("SELECT count(*) FROM webhook_queue WHERE endpoint_id = '" E2 "'", NULL),
+                     2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -324,6 +362,7 @@ int main(void)
         cmocka_unit_test_setup(test_initial_sync_opt_out, test_setup),
         cmocka_unit_test_setup(test_rollback_emits_nothing, test_setup),
         cmocka_unit_test_setup(test_emit, test_setup),
+        cmocka_unit_test_setup(test_every_message_queued, test_setup),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
