@@ -1,14 +1,17 @@
 /*
  * roster-hook-receiver: the local webhook receiver of bench/webhooks. It answers every request
  * with 204 (or --status), as fast as libevent can, and counts what it received; it checks
- * nothing, so the benchmark measures rosterd's side. Prints `listening addr=HOST:PORT` (port 0
- * picks a free one) and, at SIGTERM or SIGINT, `received requests=N`.
+ * nothing, so the benchmark measures rosterd's side. `GET /count` answers how many it received
+ * (not counting itself), so the benchmark can wait for them without asking the database.
+ * Prints `listening addr=HOST:PORT` (port 0 picks a free one) and, at SIGTERM or SIGINT,
+ * `received requests=N`.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/util.h>
@@ -22,7 +25,15 @@ struct receiver {
 static void on_request(struct evhttp_request *req, void *arg)
 {
     struct receiver *r = arg;
+    struct evbuffer *body;
 
+    if (evhttp_request_get_command(req) == EVHTTP_REQ_GET &&
+        strcmp(evhttp_request_get_uri(req), "/count") == 0 && (body = evbuffer_new()) != NULL) {
+        evbuffer_add_printf(body, "%llu\n", r->requests);
+        evhttp_send_reply(req, 200, "OK", body);
+        evbuffer_free(body);
+        return;
+    }
     r->requests++;
     evhttp_send_reply(req, r->status, NULL, NULL);
 }

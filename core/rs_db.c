@@ -42,6 +42,7 @@ struct rs_db {
     bool up;
     uint64_t tick;
     uint64_t statements_prepared; /* names are rs_s<N>, unique for the handle's life */
+    uint64_t sessions;            /* connections established so far */
     struct rs_db_stmt stmts[RS_DB_STMT_CACHE];
 };
 
@@ -130,6 +131,7 @@ static enum rs_err connect_now(struct rs_db *db, struct rs_errbuf *eb)
     if (PQstatus(db->conn) == CONNECTION_OK) {
         PQsetNoticeProcessor(db->conn, log_notice, NULL);
         db->up = true;
+        db->sessions++;
         return RS_OK;
     }
     host = PQhost(db->conn) ? PQhost(db->conn) : "";
@@ -397,6 +399,11 @@ enum rs_err rs_db_command(struct rs_db *db, const char *sql)
 enum rs_err rs_db_ping(struct rs_db *db)
 {
     return rs_db_command(db, "SELECT 1") == RS_OK ? RS_OK : RS_ERR_UNAVAILABLE;
+}
+
+uint64_t rs_db_session(const struct rs_db *db)
+{
+    return db->conn && PQstatus(db->conn) == CONNECTION_OK ? db->sessions : 0;
 }
 
 PGconn *rs_db_conn(struct rs_db *db)

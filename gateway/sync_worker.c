@@ -18,7 +18,7 @@ struct sync_worker {
     pthread_t thread;
     bool started;
     atomic_bool finished;
-    PGconn *listening; /* the connection LISTEN was issued on */
+    uint64_t listening; /* the rs_db_session LISTEN was issued on (0: none) */
 };
 
 struct sync_pool {
@@ -30,12 +30,12 @@ struct sync_pool {
 /* (Re-)issues LISTEN whenever the connection is new. */
 static void ensure_listening(struct sync_worker *w)
 {
-    PGconn *conn = rs_db_conn(w->runner.db);
+    uint64_t session = rs_db_session(w->runner.db);
 
-    if (!conn || conn == w->listening ||
+    if (session == 0 || session == w->listening ||
         rs_db_command(w->runner.db, "LISTEN " SYNC_NOTIFY_CHANNEL) != RS_OK)
         return;
-    w->listening = conn;
+    w->listening = session;
 }
 
 /* Waits for a NOTIFY or the poll interval, and drains pending notifications. */
@@ -45,7 +45,7 @@ static void idle_wait(struct sync_worker *w)
     int timeout = (int)w->runner.app->cfg->sync_poll_ms;
     PGnotify *note;
 
-    if (!conn || conn != w->listening || PQsocket(conn) < 0) {
+    if (!conn || rs_db_session(w->runner.db) != w->listening || PQsocket(conn) < 0) {
         usleep((useconds_t)timeout * 1000);
         return;
     }

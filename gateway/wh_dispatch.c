@@ -24,7 +24,7 @@
 #define HELD_MAX         4096 /* messages a dispatcher holds (waiting or in flight) */
 #define QUEUE_FACTOR     8    /* an endpoint's claimed messages: concurrency × this */
 #define SETTLE_MAX       512  /* outcomes recorded per statement */
-#define SETTLE_DELAY_US  20000
+#define SETTLE_DELAY_US  50000
 #define CLEANUP_EVERY_US (INT64_C(600) * 1000000)
 /*
  * The statements over webhook_queue are planned for their values each time (unnamed, and
@@ -41,7 +41,7 @@ struct wh_dispatcher {
     pthread_t thread;
     bool started;
     struct rs_db *db;
-    PGconn *listening;
+    uint64_t listening; /* the rs_db_session that LISTENs (0: none) */
     struct wh_sender *sender;
     struct wh_schedule schedule;
     int concurrency;
@@ -433,14 +433,15 @@ static void settle(struct wh_dispatcher *w)
  */
 static void prepare_connection(struct wh_dispatcher *w)
 {
-    PGconn *conn = rs_db_conn(w->db);
+    uint64_t session = rs_db_session(w->db);
 
-    if (!conn || conn == w->listening ||
+    if (session == 0 || session == w->listening ||
         rs_db_command(w->db, "SET plan_cache_mode = force_custom_plan") != RS_OK ||
         rs_db_command(w->db, "SET synchronous_commit = off") != RS_OK ||
         rs_db_command(w->db, "LISTEN " RS_OUTBOX_CHANNEL) != RS_OK)
         return;
-    w->listening = conn;
+    w->listening = session;
+    wh_sender_watch(w->sender, PQsocket(rs_db_conn(w->db)));
     w->want_claim = true; /* notifications sent while it was not listening are lost */
 }
 
@@ -512,7 +513,6 @@ static int wait_ms(const struct wh_dispatcher *w, bool stopping)
 /* One turn: claim, start, move transfers on, record; false once stopped and drained. */
 static bool turn(struct wh_dispatcher *w, bool stopping, int64_t give_up_us)
 {
-    PGconn *conn = NULL;
     bool notified = false;
     int64_t now = rs_time_mono_us();
 
@@ -530,9 +530,11 @@ static bool turn(struct wh_dispatcher *w, bool stopping, int64_t give_up_us)
             claim(w);
     }
     start_ready(w, stopping);
-    conn = rs_db_conn(w->db);
-    wh_sender_run(w->sender, conn && conn == w->listening ? PQsocket(conn) : -1,
-                  wait_ms(w, stopping), &notified, on_done, w);
+    if (w->listening != 0 && rs_db_session(w->db) != w->listening) {
+        w->listening = 0; /* lost: its socket is closed, and its number may be reused */
+        wh_sender_watch(w->sender, -1);
+    }
+    wh_sender_run(w->sender, wait_ms(w, stopping), &notified, on_done, w);
     if (notified)
         read_notifications(w);
     if (settle_due(w) || (stopping && (w->ndone > 0 || w->released)))

@@ -207,10 +207,15 @@ enum rs_err wh_sender_start(struct wh_sender *s, struct wh_delivery *d) RS_MUST_
 typedef void (*wh_done_fn)(void *arg, struct wh_delivery *d);
 /*
  * Moves transfers on, hands each finished delivery to done, and waits up to timeout_ms for
- * network activity or for extra_fd (-1: none) to become readable (*extra_ready).
+ * network activity or for the watched socket to become readable (*extra_ready).
  */
-void wh_sender_run(struct wh_sender *s, int extra_fd, int timeout_ms, bool *extra_ready,
-                   wh_done_fn done, void *arg);
+void wh_sender_run(struct wh_sender *s, int timeout_ms, bool *extra_ready, wh_done_fn done,
+                   void *arg);
+/*
+ * Watches fd (the caller's database socket; -1: none) besides the transfers, in place of the
+ * one watched before; called again for a new connection even if its number is the same.
+ */
+void wh_sender_watch(struct wh_sender *s, int fd);
 /* Stops every transfer in flight (shutdown) and hands each delivery to fn, unanswered. */
 void wh_sender_abort(struct wh_sender *s, wh_done_fn fn, void *arg);
 /* Makes a wh_sender_run waiting in another thread return at once. */

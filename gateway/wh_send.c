@@ -3,18 +3,29 @@
  * at once over kept-alive connections; each is signed when it starts (Standard Webhooks and
  * Merge), answers are cut to a snippet, redirects are not followed, and private or loopback
  * addresses are refused when curl connects (unless allowed), whatever DNS said before.
+ *
+ * The multi handle is driven by its sockets (curl_multi_socket_action over an epoll set that
+ * also holds the dispatcher's database socket and a wake-up eventfd): each turn costs what
+ * happened on the sockets, not a pass over every transfer in flight as curl_multi_perform's
+ * does, which took most of a dispatcher's CPU at a hundred transfers in flight.
  */
 #include "wh_int.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include "roster/rs_log.h"
 #include "roster/rs_time.h"
 #include "roster/rs_url.h"
 
 #define CONNECT_TIMEOUT_MAX_MS 10000
+#define EVENTS_MAX             128 /* socket events taken per wait */
 
 struct wh_sender {
     CURLM *multi;
@@ -24,6 +35,10 @@ struct wh_sender {
     struct wh_delivery *inflight; /* list through run_prev/run_next */
     CURL **idle;                  /* easy handles to reuse */
     size_t nidle, cap;
+    int epoll_fd;     /* curl's sockets, wake_fd and extra_fd */
+    int wake_fd;      /* an eventfd: wh_sender_wakeup */
+    int extra_fd;     /* the caller's socket (-1: none) */
+    int64_t timer_us; /* monotonic: when curl wants its timeouts handled (-1: no timer) */
 };
 
 void wh_delivery_free(struct wh_delivery *d)
@@ -40,19 +55,65 @@ bool wh_delivery_ok(const struct wh_delivery *d)
     return d->code == CURLE_OK && d->status >= 200 && d->status <= 299;
 }
 
+/* curl's socket callback: what to wait for on fd, kept in the epoll set. */
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *arg, void *known)
+{
+    struct wh_sender *s = arg;
+    struct epoll_event ev = {.events = 0, .data.fd = fd};
+
+    (void)easy;
+    if (what == CURL_POLL_REMOVE) {
+        /* a closed socket has left the set already: ENOENT/EBADF are expected */
+        (void)epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+        curl_multi_assign(s->multi, fd, NULL);
+        return 0;
+    }
+    ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0);
+    if (epoll_ctl(s->epoll_fd, known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) != 0 &&
+        epoll_ctl(s->epoll_fd, known ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) != 0)
+        return -1; /* curl fails the transfer: recorded as a failed attempt */
+    if (!known)
+        curl_multi_assign(s->multi, fd, s);
+    return 0;
+}
+
+/* curl's timer callback: when to call it with CURL_SOCKET_TIMEOUT. */
+static int on_timer(CURLM *multi, long timeout_ms, void *arg)
+{
+    struct wh_sender *s = arg;
+
+    (void)multi;
+    s->timer_us = timeout_ms < 0 ? -1 : rs_time_mono_us() + (int64_t)timeout_ms * 1000;
+    return 0;
+}
+
 enum rs_err wh_sender_new(int64_t timeout_ms, bool allow_private, long max_connections,
                           struct wh_sender **out)
 {
     struct wh_sender *s = calloc(1, sizeof(*s));
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = -1};
 
-    if (!s || !(s->multi = curl_multi_init())) {
-        free(s);
+    if (!s)
+        return RS_ERR_NOMEM;
+    s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    s->extra_fd = -1;
+    s->timer_us = -1;
+    ev.data.fd = s->wake_fd;
+    if (s->epoll_fd < 0 || s->wake_fd < 0 ||
+        epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->wake_fd, &ev) != 0 ||
+        !(s->multi = curl_multi_init())) {
+        wh_sender_free(s);
         return RS_ERR_NOMEM;
     }
     s->timeout_ms = timeout_ms;
     s->allow_private = allow_private;
     /* connections stay open between deliveries: the cache holds one per concurrent transfer */
     curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, max_connections);
+    curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
+    curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
     *out = s;
     return RS_OK;
 }
@@ -64,7 +125,12 @@ void wh_sender_free(struct wh_sender *s)
     for (size_t i = 0; i < s->nidle; i++)
         curl_easy_cleanup(s->idle[i]);
     free(s->idle);
-    curl_multi_cleanup(s->multi);
+    if (s->multi)
+        curl_multi_cleanup(s->multi);
+    if (s->epoll_fd >= 0)
+        close(s->epoll_fd);
+    if (s->wake_fd >= 0)
+        close(s->wake_fd);
     free(s);
 }
 
@@ -75,7 +141,11 @@ int wh_sender_running(const struct wh_sender *s)
 
 void wh_sender_wakeup(struct wh_sender *s)
 {
-    curl_multi_wakeup(s->multi);
+    uint64_t one = 1;
+
+    /* the counter only grows: a failed write means a wake-up is pending already */
+    if (write(s->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        return;
 }
 
 /* Keeps the start of the answer for the log; the rest is read and dropped. */
@@ -300,20 +370,68 @@ static int collect(struct wh_sender *s, wh_done_fn done, void *arg)
     return n;
 }
 
-void wh_sender_run(struct wh_sender *s, int extra_fd, int timeout_ms, bool *extra_ready,
-                   wh_done_fn done, void *arg)
+void wh_sender_watch(struct wh_sender *s, int fd)
 {
-    struct curl_waitfd wait = {.fd = extra_fd, .events = CURL_WAIT_POLLIN, .revents = 0};
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+
+    if (s->extra_fd >= 0)
+        (void)epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, s->extra_fd, NULL); /* closed: gone already */
+    s->extra_fd = -1;
+    if (fd >= 0 && (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) == 0 ||
+                    (errno == EEXIST && epoll_ctl(s->epoll_fd, EPOLL_CTL_MOD, fd, &ev) == 0)))
+        s->extra_fd = fd;
+}
+
+/* Lets curl handle its timeouts (and start transfers just added) when its timer is due. */
+static void run_timer(struct wh_sender *s)
+{
     int still = 0;
 
+    if (s->timer_us >= 0 && rs_time_mono_us() >= s->timer_us) {
+        s->timer_us = -1;
+        curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &still);
+    }
+}
+
+/* Hands one socket event to curl (or notes the caller's socket, or drains the wake-up). */
+static void on_event(struct wh_sender *s, const struct epoll_event *ev, bool *extra_ready)
+{
+    int fd = ev->data.fd, still = 0, flags = 0;
+    uint64_t count;
+
+    if (fd == s->wake_fd) {
+        if (read(s->wake_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+            rs_log(RS_LOG_WARN, "webhook wake-up not read", "errno=%d", errno);
+        return;
+    }
+    if (fd == s->extra_fd) {
+        *extra_ready = true;
+        return;
+    }
+    flags |= (ev->events & EPOLLIN) ? CURL_CSELECT_IN : 0;
+    flags |= (ev->events & EPOLLOUT) ? CURL_CSELECT_OUT : 0;
+    flags |= (ev->events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0;
+    curl_multi_socket_action(s->multi, fd, flags, &still);
+}
+
+void wh_sender_run(struct wh_sender *s, int timeout_ms, bool *extra_ready, wh_done_fn done,
+                   void *arg)
+{
+    struct epoll_event events[EVENTS_MAX];
+    int64_t wait_ms = timeout_ms > 0 ? timeout_ms : 0;
+    int n;
+
     *extra_ready = false;
-    curl_multi_perform(s->multi, &still);
+    run_timer(s);
     /* slots came free: back to the caller, which starts what waits for them */
     if (collect(s, done, arg) > 0)
         return;
-    curl_multi_poll(s->multi, extra_fd >= 0 ? &wait : NULL, extra_fd >= 0 ? 1 : 0,
-                    timeout_ms > 0 ? timeout_ms : 0, NULL);
-    *extra_ready = extra_fd >= 0 && (wait.revents & CURL_WAIT_POLLIN);
-    curl_multi_perform(s->multi, &still);
+    if (s->timer_us >= 0 && (s->timer_us - rs_time_mono_us() + 999) / 1000 < wait_ms)
+        wait_ms =
+            s->timer_us > rs_time_mono_us() ? (s->timer_us - rs_time_mono_us() + 999) / 1000 : 0;
+    n = epoll_wait(s->epoll_fd, events, EVENTS_MAX, (int)wait_ms);
+    for (int i = 0; i < n; i++)
+        on_event(s, &events[i], extra_ready);
+    run_timer(s);
     collect(s, done, arg);
 }

@@ -58,6 +58,12 @@ enum rs_err rs_db_command(struct rs_db *db, const char *sql) RS_MUST_CHECK;
 
 /* The underlying connection, for COPY and LISTEN; NULL when disconnected. */
 PGconn *rs_db_conn(struct rs_db *db);
+/*
+ * Which session the connection is (1 for the first, counting every reconnect), 0 when
+ * disconnected: what a session holds (LISTEN, SET) must be redone when it changes, which a
+ * comparison of rs_db_conn's pointers cannot tell (a new connection may reuse the address).
+ */
+uint64_t rs_db_session(const struct rs_db *db);
 
 /* Total statement failures in this process (all connections), for /metrics. */
 uint64_t rs_db_error_count(void);

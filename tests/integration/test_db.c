@@ -319,6 +319,7 @@ static void test_reconnect_after_termination(void **state)
     (void)state;
     rs_db_set_retry_interval(db, 200);
     assert_string_equal(scalar(db, "SELECT $1::int + 1", 1, "1", NULL, true), "2");
+    assert_int_equal(rs_db_session(db), 1);
     snprintf(old_pid, sizeof(old_pid), "%s",
              scalar(db, "SELECT pg_backend_pid()", 0, NULL, NULL, false));
     pid_param[0] = old_pid;
@@ -340,6 +341,8 @@ static void test_reconnect_after_termination(void **state)
         usleep(10 * 1000);
     assert_int_equal(rs_db_ensure(db), RS_OK);
     assert_true(rs_db_is_up(db));
+    /* a new session, whatever address its PGconn got: LISTENs and SETs are redone */
+    assert_int_equal(rs_db_session(db), 2);
     assert_string_not_equal(scalar(db, "SELECT pg_backend_pid()", 0, NULL, NULL, false), old_pid);
     /* the statement cache was cleared with the old session: the cached text prepares anew */
     assert_string_equal(scalar(db, "SELECT $1::int + 1", 1, "41", NULL, true), "42");
