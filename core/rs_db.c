@@ -78,8 +78,12 @@ static void log_notice(void *arg, const char *message)
            rs_log_quote(message, quoted, sizeof(quoted)));
 }
 
-/* The conninfo's own `options` (or $PGOPTIONS) with ours appended, so that both apply. */
-static enum rs_err build_options(const char *conninfo, char **out, struct rs_errbuf *eb)
+/*
+ * The conninfo's own `options` (or $PGOPTIONS) with ours and the caller's (extra, may be
+ * NULL) appended, so that all apply.
+ */
+static enum rs_err build_options(const char *conninfo, const char *extra, char **out,
+                                 struct rs_errbuf *eb)
 {
     PQconninfoOption *opts = NULL;
     PQconninfoOption *opt;
@@ -101,10 +105,13 @@ static enum rs_err build_options(const char *conninfo, char **out, struct rs_err
     }
     if (!theirs)
         theirs = "";
-    len = strlen(theirs) + sizeof(RS_DB_SESSION_OPTIONS) + 1;
+    if (!extra)
+        extra = "";
+    len = strlen(theirs) + sizeof(RS_DB_SESSION_OPTIONS) + strlen(extra) + 2;
     *out = malloc(len);
     if (*out)
-        snprintf(*out, len, "%s%s%s", theirs, theirs[0] ? " " : "", RS_DB_SESSION_OPTIONS);
+        snprintf(*out, len, "%s%s%s%s%s", theirs, theirs[0] ? " " : "", RS_DB_SESSION_OPTIONS,
+                 extra[0] ? " " : "", extra);
     PQconninfoFree(opts);
     return *out ? RS_OK : rs_errbuf_set(eb, RS_ERR_NOMEM, "out of memory");
 }
@@ -165,6 +172,12 @@ void rs_db_free(struct rs_db *db)
 enum rs_err rs_db_open(const char *conninfo, int connect_timeout_s, bool lazy, struct rs_db **out,
                        struct rs_errbuf *eb)
 {
+    return rs_db_open_with(conninfo, connect_timeout_s, lazy, NULL, out, eb);
+}
+
+enum rs_err rs_db_open_with(const char *conninfo, int connect_timeout_s, bool lazy,
+                            const char *session_options, struct rs_db **out, struct rs_errbuf *eb)
+{
     enum rs_err err = RS_ERR_NOMEM;
     struct rs_db *db = NULL;
 
@@ -175,7 +188,7 @@ enum rs_err rs_db_open(const char *conninfo, int connect_timeout_s, bool lazy, s
         rs_errbuf_set(eb, err, "out of memory");
         goto out;
     }
-    err = build_options(conninfo, &db->options, eb);
+    err = build_options(conninfo, session_options, &db->options, eb);
     if (err != RS_OK)
         goto out;
     snprintf(db->timeout, sizeof(db->timeout), "%d",

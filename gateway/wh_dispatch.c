@@ -27,12 +27,19 @@
 #define SETTLE_DELAY_US  50000
 #define CLEANUP_EVERY_US (INT64_C(600) * 1000000)
 /*
- * The statements over webhook_queue are planned for their values each time (unnamed, and
- * the connection's plan_cache_mode custom, see prepare_connection): a generic plan knows
- * neither the claim's size nor the table's, and one made while the table was nearly empty
- * joins by scanning all of it once it holds a sync's events. Planning costs a millisecond.
+ * The claim and the settle are prepared once per connection (rs_db's generic plans): planning
+ * them each time cost PostgreSQL about a fifth of its CPU per delivery. A generic plan is made
+ * whatever the queue holds then, possibly nothing, so the dispatchers' sessions rule out the
+ * plans a nearly empty table would favour and a full one would make slow: every statement here
+ * reaches its rows by key, by index scans and nested loops. And their commits do not wait for
+ * the WAL flush (a claim or an outcome a database crash forgets only means a message is sent
+ * again: at least once, never lost; the events a dispatcher writes commit synchronously, see
+ * disable_endpoints).
  */
-#define PLAN_EACH_TIME false
+#define PLAN_ONCE true
+#define SESSION_OPTIONS                                                                            \
+    "-c enable_seqscan=off -c enable_hashjoin=off -c enable_mergejoin=off "                        \
+    "-c synchronous_commit=off"
 
 struct wh_dispatcher {
     const struct gw_app *app;
@@ -334,7 +341,7 @@ static void claim(struct wh_dispatcher *w)
     params[1] = room.data;
     int64_t t0 = rs_time_mono_us();
     if (err == RS_OK)
-        res = rs_db_exec(w->db, SQL_CLAIM, 6, params, false, PLAN_EACH_TIME, &err);
+        res = rs_db_exec(w->db, SQL_CLAIM, 6, params, false, PLAN_ONCE, &err);
     if (res) {
         RS_LOG(RS_LOG_DEBUG, "webhook claim", "rows=%d us=%lld held=%d", PQntuples(res),
                (long long)(rs_time_mono_us() - t0), w->held);
@@ -425,19 +432,12 @@ static void settle(struct wh_dispatcher *w)
     w->want_claim = true; /* room again, and a later group may be free now */
 }
 
-/*
- * A new connection: plans for the actual values (rs_db's sessions force generic plans, which
- * suit its cached lookups); commits that do not wait for the WAL flush (a claim or an outcome
- * a database crash forgets only means a message is sent again: at least once, never lost; the
- * events a dispatcher writes commit synchronously, see disable_endpoints); and LISTEN.
- */
+/* A new connection: LISTEN (its SESSION_OPTIONS are in force from its start). */
 static void prepare_connection(struct wh_dispatcher *w)
 {
     uint64_t session = rs_db_session(w->db);
 
     if (session == 0 || session == w->listening ||
-        rs_db_command(w->db, "SET plan_cache_mode = force_custom_plan") != RS_OK ||
-        rs_db_command(w->db, "SET synchronous_commit = off") != RS_OK ||
         rs_db_command(w->db, "LISTEN " RS_OUTBOX_CHANNEL) != RS_OK)
         return;
     w->listening = session;
@@ -591,7 +591,8 @@ static enum rs_err dispatcher_init(struct wh_dispatcher *w, struct wh_pool *pool
     w->lease_s = (cfg->webhook_timeout_ms * (QUEUE_FACTOR + 1) + 999) / 1000 + 2;
     if (wh_schedule_parse(cfg->webhook_retry_schedule_ms, &w->schedule) != RS_OK)
         return rs_errbuf_set(eb, RS_ERR_INVALID, "webhook_retry_schedule_ms is not a schedule");
-    err = rs_db_open(cfg->database_url, (int)cfg->db_connect_timeout_s, true, &w->db, eb);
+    err = rs_db_open_with(cfg->database_url, (int)cfg->db_connect_timeout_s, true, SESSION_OPTIONS,
+                          &w->db, eb);
     if (err != RS_OK)
         return err;
     rs_db_set_retry_interval(w->db, cfg->db_retry_interval_ms);

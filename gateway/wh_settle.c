@@ -187,7 +187,7 @@ enum rs_err wh_settle(const struct wh_settler *s, const struct wh_delivery *done
     rs_buf_init(&gone, 1 << 20);
     err = settle_json(s, done, released, &json, &failing, &gone);
     params[0] = json.data;
-    if (err == RS_OK && !(res = rs_db_exec(s->db, SQL_SETTLE, 1, params, false, false, &err)))
+    if (err == RS_OK && !(res = rs_db_exec(s->db, SQL_SETTLE, 1, params, false, true, &err)))
         rs_log(RS_LOG_ERROR, "webhook outcomes not recorded", "error=%s", rs_err_name(err));
     RS_LOG(RS_LOG_DEBUG, "webhook settle", "bytes=%zu us=%lld", json.len,
            (long long)(rs_time_mono_us() - t0));

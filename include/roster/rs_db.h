@@ -22,6 +22,13 @@ struct rs_db;
  */
 enum rs_err rs_db_open(const char *conninfo, int connect_timeout_s, bool lazy, struct rs_db **out,
                        struct rs_errbuf *eb) RS_MUST_CHECK;
+/*
+ * rs_db_open whose every session (reconnects included) also starts with session_options
+ * ("-c name=value …", as libpq's `options`; NULL: none), in force before its first statement.
+ */
+enum rs_err rs_db_open_with(const char *conninfo, int connect_timeout_s, bool lazy,
+                            const char *session_options, struct rs_db **out,
+                            struct rs_errbuf *eb) RS_MUST_CHECK;
 void rs_db_free(struct rs_db *db);
 /* The minimum pause between reconnect attempts (default 1000 ms). */
 void rs_db_set_retry_interval(struct rs_db *db, int64_t ms);

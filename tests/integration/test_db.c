@@ -306,6 +306,34 @@ static void test_log_hides_parameters(void **state)
     rs_db_free(db);
 }
 
+/* A handle's own session options hold in every session, a reconnected one too. */
+static void test_session_options(void **state)
+{
+    struct rs_errbuf eb = {{0}, {0}};
+    struct rs_db *db = NULL, *killer = open_db();
+    char pid[32];
+    int64_t deadline;
+
+    (void)state;
+    assert_int_equal(rs_db_open_with(test_db.conninfo, 5, false, "-c enable_seqscan=off", &db, &eb),
+                     RS_OK);
+    rs_db_set_retry_interval(db, 100);
+    assert_string_equal(scalar(db, "SHOW enable_seqscan", 0, NULL, NULL, false), "off");
+    assert_string_equal(scalar(db, "SHOW timezone", 0, NULL, NULL, false), "UTC"); /* ours too */
+    assert_string_equal(scalar(killer, "SHOW enable_seqscan", 0, NULL, NULL, false), "on");
+    snprintf(pid, sizeof(pid), "%s", scalar(db, "SELECT pg_backend_pid()", 0, NULL, NULL, false));
+    assert_string_equal(
+        scalar(killer, "SELECT pg_terminate_backend($1::int, 5000)", 1, pid, NULL, false), "t");
+    PQclear(rs_db_exec(db, "SELECT 1", 0, NULL, false, false, NULL));
+    deadline = mono_ms() + 100 + 2000;
+    while (rs_db_ensure(db) != RS_OK && mono_ms() < deadline)
+        usleep(10 * 1000);
+    assert_string_not_equal(scalar(db, "SELECT pg_backend_pid()", 0, NULL, NULL, false), pid);
+    assert_string_equal(scalar(db, "SHOW enable_seqscan", 0, NULL, NULL, false), "off");
+    rs_db_free(db);
+    rs_db_free(killer);
+}
+
 static void test_reconnect_after_termination(void **state)
 {
     const char *pid_param[1];
@@ -402,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_errors_are_mapped),
         cmocka_unit_test(test_log_hides_parameters),
         cmocka_unit_test(test_reconnect_after_termination),
+        cmocka_unit_test(test_session_options),
         cmocka_unit_test(test_unreachable_server),
     };
 
