@@ -4,8 +4,9 @@
  * than the delivery timeout, then recovers: every event arrives (no webhook-id missing, none
  * invented), each validly signed, and per linked account in the order its syncs committed.
  * rosterd killed with SIGKILL mid-delivery and restarted: what was in flight arrives again with
- * its original webhook-id. A failed sync emits nothing. An endpoint answering 410 is disabled
- * and an Issue.new goes to the organization's other endpoint.
+ * its original webhook-id. A failed sync emits nothing. An endpoint answering 410, or failing
+ * for webhook_disable_after_s, is disabled and an Issue.new goes to the organization's other
+ * endpoint.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -272,8 +273,11 @@ static void test_faults_then_everything_in_order(void **state)
 /* ---- a crash mid-delivery ---------------------------------------------------------------------
  */
 
-/* rosterd again on the same database, with the settings (and master key) of the first. */
-static void restart_rosterd(void)
+/*
+ * rosterd again on the same database, with the settings (and master key) of the first, and
+ * `more` (NULL: none) on top.
+ */
+static void restart_rosterd_with(const char *more)
 {
     const char *all[16] = {"ROSTER_SYNC_WORKERS=2", "ROSTER_SYNC_POLL_MS=100",
                            "ROSTER_UPSTREAM_MAX_ATTEMPTS=3", "ROSTER_UPSTREAM_TIMEOUT_MS=10000"};
@@ -281,9 +285,26 @@ static void restart_rosterd(void)
         .database_url = env.conninfo, .allow_private_upstreams = true, .extra_env = all};
     size_t n = 4;
 
-    for (size_t i = 0; extra[i] && n + 1 < 16; i++)
+    for (size_t i = 0; extra[i] && n + 2 < 16; i++)
         all[n++] = extra[i];
+    all[n] = more;
     assert_int_equal(rt_proc_start_rosterd(&opts, &env.rosterd), RS_OK);
+}
+
+static void restart_rosterd(void)
+{
+    restart_rosterd_with(NULL);
+}
+
+/* SIGTERM, and waits until rosterd has ended. */
+static void stop_rosterd(void)
+{
+    int status = 0;
+
+    assert_int_equal(rt_proc_signal(env.rosterd, SIGTERM), RS_OK);
+    assert_int_equal(rt_proc_wait(env.rosterd, 30000, &status), RS_OK);
+    rt_proc_free(env.rosterd);
+    env.rosterd = NULL;
 }
 
 static void kill_rosterd(void)
@@ -483,6 +504,63 @@ static void test_gone_disables_and_raises_an_issue(void **state)
     rt_hook_stop(ops);
 }
 
+/* ---- days of failures: disabled, Issue.new ------------------------------------------------- */
+
+/*
+ * An endpoint whose every delivery fails for webhook_disable_after_s (here 2 s instead of 5
+ * days) is disabled, its messages parked (not dead), and an Issue.new goes to the
+ * organization's other endpoint; one that fails less long is not.
+ */
+static void test_failing_for_days_disables(void **state)
+{
+    struct rt_hook *failing = NULL, *ops = NULL;
+    struct rt_hook_endpoint f, watcher;
+    struct rt_sync_account acct;
+    char body[512];
+    json_t *got, *issue, *all;
+
+    (void)state;
+    stop_rosterd();
+    restart_rosterd_with("ROSTER_WEBHOOK_DISABLE_AFTER_S=2");
+    assert_int_equal(rt_hook_start(&failing), RS_OK);
+    assert_int_equal(rt_hook_start(&ops), RS_OK);
+    rt_hook_set(failing, RT_HOOK_STATUS, 500, 0, 0);
+    rt_hook_set(ops, RT_HOOK_UP, 0, 0, 0);
+    snprintf(body, sizeof(body), "{\"url\":\"%s\"}", rt_hook_url(failing));
+    rt_hook_endpoint_create(&env, body, &f);
+    snprintf(body, sizeof(body), "{\"url\":\"%s\",\"events\":[\"Issue.new\"]}", rt_hook_url(ops));
+    rt_hook_endpoint_create(&env, body, &watcher);
+    rt_sync_link(&env, &rt_sync_bamboohr, &acct, NULL);
+    got = wait_enabled(&f, false);
+    assert_non_null(strstr(rt_sync_str(got, "disabled_reason"), "every delivery failed since"));
+    json_decref(got);
+    /* more than one attempt failed before, over at least the 2 s */
+    assert_true(rt_hook_count(failing) >= 2);
+    issue = delivered_data(&watcher, "Issue.new");
+    assert_string_equal(rt_sync_str(issue, "webhook_endpoint_id"), f.id);
+    assert_string_equal(
+        json_string_value(json_array_get(json_object_get(issue, "error_details"), 0)),
+        "ENDPOINT_DISABLED");
+    json_decref(issue);
+    /* nothing was dead-lettered: what failed waits, parked, for the endpoint to be enabled */
+    all = messages(&f, "status=DEAD");
+    assert_int_equal(json_array_size(all), 0);
+    json_decref(all);
+    all = messages(&f, "status=PENDING");
+    assert_true(json_array_size(all) > 0);
+    for (size_t i = 0; i < json_array_size(all); i++)
+        assert_true(json_is_true(json_object_get(json_array_get(all, i), "parked")));
+    json_decref(all);
+    /* the watcher, which never failed, is still enabled */
+    json_decref(wait_enabled(&watcher, true));
+    json_decref(rt_sync_call(&env, NULL, "DELETE", NULL, 204, ENDPOINTS "/%s", f.id));
+    json_decref(rt_sync_call(&env, NULL, "DELETE", NULL, 204, ENDPOINTS "/%s", watcher.id));
+    rt_hook_stop(failing);
+    rt_hook_stop(ops);
+    stop_rosterd();
+    restart_rosterd();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -490,6 +568,7 @@ int main(void)
         cmocka_unit_test(test_kill_mid_delivery),
         cmocka_unit_test(test_failed_sync_emits_nothing),
         cmocka_unit_test(test_gone_disables_and_raises_an_issue),
+        cmocka_unit_test(test_failing_for_days_disables),
     };
 
     if (sodium_init() < 0)
