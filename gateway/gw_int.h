@@ -174,6 +174,10 @@ void gw_metrics_render(struct rs_buf *out);
 enum gw_sync_outcome { GW_SYNC_DONE, GW_SYNC_PAUSED, GW_SYNC_FAILED, GW_SYNC_OUTCOMES };
 void gw_metrics_sync(enum gw_sync_outcome outcome, int64_t duration_us, size_t inserted,
                      size_t updated, size_t deleted);
+/* Recorded webhook attempts (wh_settle.c): 2xx, others, dead-lettered, their latency summed. */
+void gw_metrics_webhooks(size_t succeeded, size_t failed, size_t dead, int64_t latency_ms);
+/* An endpoint rosterd disabled (410, or failing too long). */
+void gw_metrics_webhook_disabled(void);
 
 /* gw_health.c */
 void gw_handle_healthz(struct gw_req *req);

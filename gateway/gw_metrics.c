@@ -38,6 +38,51 @@ void gw_metrics_sync(enum gw_sync_outcome outcome, int64_t duration_us, size_t i
     atomic_fetch_add_explicit(&sync_rows[2], deleted, memory_order_relaxed);
 }
 
+/* Webhook attempts by result, their latency, dead letters, endpoints disabled by rosterd. */
+static atomic_uint_fast64_t webhook_attempts[2]; /* success, failure */
+static atomic_uint_fast64_t webhook_latency_ms;
+static atomic_uint_fast64_t webhook_dead;
+static atomic_uint_fast64_t webhook_disabled;
+
+void gw_metrics_webhooks(size_t succeeded, size_t failed, size_t dead, int64_t latency_ms)
+{
+    atomic_fetch_add_explicit(&webhook_attempts[0], succeeded, memory_order_relaxed);
+    atomic_fetch_add_explicit(&webhook_attempts[1], failed, memory_order_relaxed);
+    atomic_fetch_add_explicit(&webhook_dead, dead, memory_order_relaxed);
+    atomic_fetch_add_explicit(&webhook_latency_ms, latency_ms > 0 ? (uint64_t)latency_ms : 0,
+                              memory_order_relaxed);
+}
+
+void gw_metrics_webhook_disabled(void)
+{
+    atomic_fetch_add_explicit(&webhook_disabled, 1, memory_order_relaxed);
+}
+
+static enum rs_err render_webhooks(struct rs_buf *out)
+{
+    return rs_buf_appendf(
+        out,
+        "# HELP roster_webhook_attempts_total Webhook delivery attempts this process recorded.\n"
+        "# TYPE roster_webhook_attempts_total counter\n"
+        "roster_webhook_attempts_total{result=\"success\"} %" PRIu64 "\n"
+        "roster_webhook_attempts_total{result=\"failure\"} %" PRIu64 "\n"
+        "# HELP roster_webhook_attempt_duration_seconds_total Time from a delivery's start to its "
+        "answer, summed over the recorded attempts.\n"
+        "# TYPE roster_webhook_attempt_duration_seconds_total counter\n"
+        "roster_webhook_attempt_duration_seconds_total %.3f\n"
+        "# HELP roster_webhook_dead_total Webhook messages dead-lettered (their schedule used "
+        "up).\n"
+        "# TYPE roster_webhook_dead_total counter\n"
+        "roster_webhook_dead_total %" PRIu64 "\n"
+        "# HELP roster_webhook_endpoints_disabled_total Endpoints this process disabled (410, "
+        "or failing for webhook_disable_after_s).\n"
+        "# TYPE roster_webhook_endpoints_disabled_total counter\n"
+        "roster_webhook_endpoints_disabled_total %" PRIu64 "\n",
+        (uint64_t)atomic_load(&webhook_attempts[0]), (uint64_t)atomic_load(&webhook_attempts[1]),
+        (double)atomic_load(&webhook_latency_ms) / 1e3, (uint64_t)atomic_load(&webhook_dead),
+        (uint64_t)atomic_load(&webhook_disabled));
+}
+
 static enum rs_err render_syncs(struct rs_buf *out)
 {
     static const char *const ops[3] = {"inserted", "updated", "deleted"};
@@ -165,6 +210,8 @@ void gw_metrics_render(struct rs_buf *out)
     }
     if (err == RS_OK)
         err = render_syncs(out);
+    if (err == RS_OK)
+        err = render_webhooks(out);
     if (err == RS_OK)
         err = rs_buf_appendf(out,
                              "# HELP roster_db_errors_total Failed database statements.\n"

@@ -53,9 +53,15 @@ static void outcome(const struct wh_settler *s, const struct wh_delivery *d, boo
         *retry_ms = wh_retry_honour(*retry_ms, after_ms / 1000);
 }
 
-/* One record of the settle statement's JSON. */
+/* What a settle records, for /metrics once it is recorded. */
+struct tally {
+    size_t succeeded, failed, dead;
+    int64_t latency_ms;
+};
+
+/* One record of the settle statement's JSON (counted in t when attempted). */
 static enum rs_err record(const struct wh_settler *s, const struct wh_delivery *d, bool attempted,
-                          struct rs_buf *out)
+                          struct rs_buf *out, struct tally *t)
 {
     char at[RS_TIME_ISO_LEN];
     const char *error = NULL;
@@ -63,8 +69,12 @@ static enum rs_err record(const struct wh_settler *s, const struct wh_delivery *
     bool dead = false;
     enum rs_err err;
 
-    if (attempted)
+    if (attempted) {
         outcome(s, d, &dead, &retry_ms, &error);
+        *(wh_delivery_ok(d) ? &t->succeeded : &t->failed) += 1;
+        t->dead += dead;
+        t->latency_ms += d->latency_ms;
+    }
     err = rs_buf_appendf(out,
                          "%s{\"e\":\"%s\",\"m\":\"%s\",\"l\":\"%s\",\"k\":%d,\"a\":%d,\"ok\":%s,"
                          "\"dead\":%s,\"code\":",
@@ -151,7 +161,7 @@ static void disable_endpoints(const struct wh_settler *s, const char *ids, bool 
 /* The settle statement's JSON of done and released; the endpoints that failed, and gone (410). */
 static enum rs_err settle_json(const struct wh_settler *s, const struct wh_delivery *done,
                                const struct wh_delivery *released, struct rs_buf *json,
-                               struct rs_buf *failing, struct rs_buf *gone)
+                               struct rs_buf *failing, struct rs_buf *gone, struct tally *t)
 {
     enum rs_err err = rs_buf_append(json, "[", 1);
 
@@ -160,12 +170,12 @@ static enum rs_err settle_json(const struct wh_settler *s, const struct wh_deliv
     if (err == RS_OK)
         err = rs_buf_append(gone, "{", 1);
     for (const struct wh_delivery *d = done; d && err == RS_OK; d = d->next) {
-        err = record(s, d, true, json);
+        err = record(s, d, true, json, t);
         if (err == RS_OK && !wh_delivery_ok(d))
             err = add_id(d->status == 410 ? gone : failing, d->target->id);
     }
     for (const struct wh_delivery *d = released; d && err == RS_OK; d = d->next)
-        err = record(s, d, false, json);
+        err = record(s, d, false, json, t);
     if (err == RS_OK)
         err = rs_buf_append(json, "]", 1);
     if (err == RS_OK)
@@ -177,6 +187,7 @@ enum rs_err wh_settle(const struct wh_settler *s, const struct wh_delivery *done
                       const struct wh_delivery *released, wh_disabled_fn on_disabled, void *arg)
 {
     struct rs_buf json, failing, gone;
+    struct tally tally = {0, 0, 0, 0};
     const char *params[1];
     int64_t t0 = rs_time_mono_us();
     enum rs_err err;
@@ -185,10 +196,12 @@ enum rs_err wh_settle(const struct wh_settler *s, const struct wh_delivery *done
     rs_buf_init(&json, 256 << 20);
     rs_buf_init(&failing, 1 << 20);
     rs_buf_init(&gone, 1 << 20);
-    err = settle_json(s, done, released, &json, &failing, &gone);
+    err = settle_json(s, done, released, &json, &failing, &gone, &tally);
     params[0] = json.data;
     if (err == RS_OK && !(res = rs_db_exec(s->db, SQL_SETTLE, 1, params, false, true, &err)))
         rs_log(RS_LOG_ERROR, "webhook outcomes not recorded", "error=%s", rs_err_name(err));
+    if (res)
+        gw_metrics_webhooks(tally.succeeded, tally.failed, tally.dead, tally.latency_ms);
     RS_LOG(RS_LOG_DEBUG, "webhook settle", "bytes=%zu us=%lld", json.len,
            (long long)(rs_time_mono_us() - t0));
     PQclear(res);
@@ -249,6 +262,7 @@ static void disable_endpoints(const struct wh_settler *s, const char *ids, bool 
     const char *params[2] = {ids, gone ? NULL : after};
     struct rs_errbuf eb = {{0}, {0}};
     PGresult *res = NULL;
+    int disabled;
     enum rs_err err;
 
     snprintf(after, sizeof(after), "%lld", (long long)s->disable_after_s);
@@ -268,9 +282,12 @@ static void disable_endpoints(const struct wh_settler *s, const char *ids, bool 
         rs_errbuf_set(&eb, err, "cannot disable the endpoints");
     if (err == RS_OK)
         err = disable_all(s, res, on_disabled, arg, &eb);
+    disabled = res ? PQntuples(res) : 0;
     PQclear(res);
     if (err == RS_OK)
         err = rs_db_command(s->db, "COMMIT");
+    for (int i = 0; err == RS_OK && i < disabled; i++)
+        gw_metrics_webhook_disabled();
     if (err != RS_OK) {
         rs_log(RS_LOG_ERROR, "webhook endpoints not disabled", "detail=\"%s\"", eb.msg);
         if (rs_db_command(s->db, "ROLLBACK") != RS_OK)

@@ -186,21 +186,7 @@ static void check_truth(const struct rt_sync_account *acct, const json_t *truth)
 /* The value of one sample line of rosterd's /metrics (0 when absent). */
 static double metric(const char *sample)
 {
-    char url[RT_API_URL_MAX];
-    struct rt_resp r = {0};
-    const char *line;
-    double value = 0;
-
-    rt_api_get(rt_api_url(url, env.rosterd, "/metrics"), NULL, NULL, &r);
-    rt_api_expect_status(&r, 200, "/metrics");
-    for (line = r.body; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-        if (strncmp(line, sample, strlen(sample)) == 0 && line[strlen(sample)] == ' ') {
-            value = strtod(line + strlen(sample) + 1, NULL);
-            break;
-        }
-    }
-    rt_resp_cleanup(&r);
-    return value;
+    return rt_sync_metric(&env, sample);
 }
 
 static void first_sync(const struct rt_sync_provider *prov)

@@ -213,6 +213,9 @@ static void test_faults_then_everything_in_order(void **state)
     long long first_sync_done = 0, second_sync_start = -1, completed_first = -1;
     int index;
 
+    double succeeded = rt_sync_metric(&env, "roster_webhook_attempts_total{result=\"success\"}");
+    double failed = rt_sync_metric(&env, "roster_webhook_attempts_total{result=\"failure\"}");
+
     (void)state;
     assert_int_equal(rt_hook_start(&hook), RS_OK);
     snprintf(body, sizeof(body), "{\"url\":\"%s\"}", rt_hook_url(hook));
@@ -233,6 +236,12 @@ static void test_faults_then_everything_in_order(void **state)
     all = wait_delivered(&ep, 2 * EMPLOYEES);
     reqs = rt_hook_requests(hook, &n);
     expect_same_ids(all, reqs, n, ep.secret);
+    /* /metrics counts every recorded attempt: one success per message, the 500s and timeouts */
+    assert_true(rt_sync_metric(&env, "roster_webhook_attempts_total{result=\"success\"}") -
+                    succeeded >=
+                (double)json_array_size(all));
+    assert_true(
+        rt_sync_metric(&env, "roster_webhook_attempts_total{result=\"failure\"}") - failed >= 5);
     /* what the two syncs changed, each announced */
     assert_int_equal(count_event(all, "LinkedAccount.linked"), 1);
     assert_int_equal(count_event(all, "Employee.added"), EMPLOYEES);
@@ -534,6 +543,9 @@ static void test_failing_for_days_disables(void **state)
     got = wait_enabled(&f, false);
     assert_non_null(strstr(rt_sync_str(got, "disabled_reason"), "every delivery failed since"));
     json_decref(got);
+    /* this rosterd's counters (it started with this test) */
+    assert_true(rt_sync_metric(&env, "roster_webhook_endpoints_disabled_total") == 1);
+    assert_true(rt_sync_metric(&env, "roster_webhook_attempts_total{result=\"failure\"}") >= 2);
     /* more than one attempt failed before, over at least the 2 s */
     assert_true(rt_hook_count(failing) >= 2);
     issue = delivered_data(&watcher, "Issue.new");

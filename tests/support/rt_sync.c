@@ -569,3 +569,22 @@ long rt_sync_sql_count(struct rt_sync_env *env, const char *sql, const char *par
     free(value);
     return n;
 }
+
+double rt_sync_metric(struct rt_sync_env *env, const char *sample)
+{
+    char url[RT_API_URL_MAX];
+    struct rt_resp r = {0};
+    const char *line;
+    double value = 0;
+
+    rt_api_get(rt_api_url(url, env->rosterd, "/metrics"), NULL, NULL, &r);
+    rt_api_expect_status(&r, 200, "/metrics");
+    for (line = r.body; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        if (strncmp(line, sample, strlen(sample)) == 0 && line[strlen(sample)] == ' ') {
+            value = strtod(line + strlen(sample) + 1, NULL);
+            break;
+        }
+    }
+    rt_resp_cleanup(&r);
+    return value;
+}

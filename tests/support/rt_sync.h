@@ -173,6 +173,10 @@ const char *rt_sync_str(const json_t *obj, const char *key);
  * when the statement fails.
  */
 char *rt_sync_sql_value(struct rt_sync_env *env, const char *sql, const char *param);
+
+/* The value of one sample of rosterd's /metrics, e.g. `roster_syncs_total{outcome="done"}`
+   (0 when absent). */
+double rt_sync_metric(struct rt_sync_env *env, const char *sample);
 /* rt_sync_sql_value as a number (a count); -1 when there is no value. */
 long rt_sync_sql_count(struct rt_sync_env *env, const char *sql, const char *param);
 /* Today's date in UTC as YYYY-MM-DD. */
