@@ -464,111 +464,109 @@ static json_t *delivered_data(const struct rt_hook_endpoint *ep, const char *eve
     }
 }
 
-static void test_gone_disables_and_raises_an_issue(void **state)
+/* A receiver answering `status` behind endpoint *bad, one for the Issue events behind *watcher. */
+struct disabling {
+    struct rt_hook *bad, *ops;
+    struct rt_hook_endpoint ep, watcher;
+};
+
+/* Starts both receivers, creates their endpoints and links an account (its events go out). */
+static void disabling_start(struct disabling *t, int status)
 {
-    struct rt_hook *gone = NULL, *ops = NULL;
-    struct rt_hook_endpoint g, watcher;
     struct rt_sync_account acct;
     char body[512];
-    json_t *got, *issue, *all;
 
-    (void)state;
-    assert_int_equal(rt_hook_start(&gone), RS_OK);
-    assert_int_equal(rt_hook_start(&ops), RS_OK);
-    rt_hook_set(gone, RT_HOOK_STATUS, 410, 0, 0);
-    rt_hook_set(ops, RT_HOOK_UP, 0, 0, 0);
-    snprintf(body, sizeof(body), "{\"url\":\"%s\"}", rt_hook_url(gone));
-    rt_hook_endpoint_create(&env, body, &g);
+    assert_int_equal(rt_hook_start(&t->bad), RS_OK);
+    assert_int_equal(rt_hook_start(&t->ops), RS_OK);
+    rt_hook_set(t->bad, RT_HOOK_STATUS, status, 0, 0);
+    rt_hook_set(t->ops, RT_HOOK_UP, 0, 0, 0);
+    snprintf(body, sizeof(body), "{\"url\":\"%s\"}", rt_hook_url(t->bad));
+    rt_hook_endpoint_create(&env, body, &t->ep);
     snprintf(body, sizeof(body), "{\"url\":\"%s\",\"events\":[\"Issue.new\",\"Issue.resolved\"]}",
-             rt_hook_url(ops));
-    rt_hook_endpoint_create(&env, body, &watcher);
+             rt_hook_url(t->ops));
+    rt_hook_endpoint_create(&env, body, &t->watcher);
     rt_sync_link(&env, &rt_sync_bamboohr, &acct, NULL);
-    got = wait_enabled(&g, false);
-    assert_non_null(strstr(rt_sync_str(got, "disabled_reason"), "410"));
+}
+
+/*
+ * Waits until the endpoint is disabled with a reason holding `reason`; then the watcher must
+ * get an ongoing ENDPOINT_DISABLED Issue.new naming it, and its pending messages be parked.
+ */
+static void expect_disabled(const struct disabling *t, const char *reason)
+{
+    json_t *got = wait_enabled(&t->ep, false), *issue, *all;
+
+    assert_non_null(strstr(rt_sync_str(got, "disabled_reason"), reason));
     json_decref(got);
-    issue = delivered_data(&watcher, "Issue.new");
-    assert_string_equal(rt_sync_str(issue, "webhook_endpoint_id"), g.id);
+    issue = delivered_data(&t->watcher, "Issue.new");
+    assert_string_equal(rt_sync_str(issue, "webhook_endpoint_id"), t->ep.id);
     assert_string_equal(rt_sync_str(issue, "status"), "ONGOING");
     assert_string_equal(
         json_string_value(json_array_get(json_object_get(issue, "error_details"), 0)),
         "ENDPOINT_DISABLED");
     json_decref(issue);
-    /* its messages wait, parked; enabled again, they go out and the Issue is resolved */
-    all = messages(&g, "status=PENDING");
+    all = messages(&t->ep, "status=PENDING");
     assert_true(json_array_size(all) > 0);
-    assert_true(json_is_true(json_object_get(json_array_get(all, 0), "parked")));
+    for (size_t i = 0; i < json_array_size(all); i++)
+        assert_true(json_is_true(json_object_get(json_array_get(all, i), "parked")));
     json_decref(all);
-    rt_hook_set(gone, RT_HOOK_UP, 0, 0, 0);
+}
+
+static void disabling_stop(struct disabling *t)
+{
+    json_decref(rt_sync_call(&env, NULL, "DELETE", NULL, 204, ENDPOINTS "/%s", t->ep.id));
+    json_decref(rt_sync_call(&env, NULL, "DELETE", NULL, 204, ENDPOINTS "/%s", t->watcher.id));
+    rt_hook_stop(t->bad);
+    rt_hook_stop(t->ops);
+}
+
+static void test_gone_disables_and_raises_an_issue(void **state)
+{
+    struct disabling t;
+    json_t *all, *issue;
+
+    (void)state;
+    disabling_start(&t, 410);
+    expect_disabled(&t, "410");
+    /* enabled again, its parked messages go out and the Issue is resolved */
+    rt_hook_set(t.bad, RT_HOOK_UP, 0, 0, 0);
     json_decref(
-        rt_sync_call(&env, NULL, "PATCH", "{\"enabled\":true}", 200, ENDPOINTS "/%s", g.id));
+        rt_sync_call(&env, NULL, "PATCH", "{\"enabled\":true}", 200, ENDPOINTS "/%s", t.ep.id));
     /* at least LinkedAccount.linked (the sync may have committed after the 410) */
-    all = wait_delivered(&g, 1);
+    all = wait_delivered(&t.ep, 1);
     json_decref(all);
-    issue = delivered_data(&watcher, "Issue.resolved");
+    issue = delivered_data(&t.watcher, "Issue.resolved");
     assert_string_equal(rt_sync_str(issue, "status"), "RESOLVED");
     json_decref(issue);
-    json_decref(rt_sync_call(&env, NULL, "DELETE", NULL, 204, ENDPOINTS "/%s", g.id));
-    json_decref(rt_sync_call(&env, NULL, "DELETE", NULL, 204, ENDPOINTS "/%s", watcher.id));
-    rt_hook_stop(gone);
-    rt_hook_stop(ops);
+    disabling_stop(&t);
 }
 
 /* ---- days of failures: disabled, Issue.new ------------------------------------------------- */
 
 /*
  * An endpoint whose every delivery fails for webhook_disable_after_s (here 2 s instead of 5
- * days) is disabled, its messages parked (not dead), and an Issue.new goes to the
- * organization's other endpoint; one that fails less long is not.
+ * days) is disabled, its messages parked (none dead), and an Issue.new goes to the
+ * organization's other endpoint, which stays enabled.
  */
 static void test_failing_for_days_disables(void **state)
 {
-    struct rt_hook *failing = NULL, *ops = NULL;
-    struct rt_hook_endpoint f, watcher;
-    struct rt_sync_account acct;
-    char body[512];
-    json_t *got, *issue, *all;
+    struct disabling t;
+    json_t *dead;
 
     (void)state;
     stop_rosterd();
     restart_rosterd_with("ROSTER_WEBHOOK_DISABLE_AFTER_S=2");
-    assert_int_equal(rt_hook_start(&failing), RS_OK);
-    assert_int_equal(rt_hook_start(&ops), RS_OK);
-    rt_hook_set(failing, RT_HOOK_STATUS, 500, 0, 0);
-    rt_hook_set(ops, RT_HOOK_UP, 0, 0, 0);
-    snprintf(body, sizeof(body), "{\"url\":\"%s\"}", rt_hook_url(failing));
-    rt_hook_endpoint_create(&env, body, &f);
-    snprintf(body, sizeof(body), "{\"url\":\"%s\",\"events\":[\"Issue.new\"]}", rt_hook_url(ops));
-    rt_hook_endpoint_create(&env, body, &watcher);
-    rt_sync_link(&env, &rt_sync_bamboohr, &acct, NULL);
-    got = wait_enabled(&f, false);
-    assert_non_null(strstr(rt_sync_str(got, "disabled_reason"), "every delivery failed since"));
-    json_decref(got);
-    /* this rosterd's counters (it started with this test) */
+    disabling_start(&t, 500);
+    expect_disabled(&t, "every delivery failed since");
+    /* more than one attempt failed, over at least the 2 s; this rosterd's counters say so */
+    assert_true(rt_hook_count(t.bad) >= 2);
     assert_true(rt_sync_metric(&env, "roster_webhook_endpoints_disabled_total") == 1);
     assert_true(rt_sync_metric(&env, "roster_webhook_attempts_total{result=\"failure\"}") >= 2);
-    /* more than one attempt failed before, over at least the 2 s */
-    assert_true(rt_hook_count(failing) >= 2);
-    issue = delivered_data(&watcher, "Issue.new");
-    assert_string_equal(rt_sync_str(issue, "webhook_endpoint_id"), f.id);
-    assert_string_equal(
-        json_string_value(json_array_get(json_object_get(issue, "error_details"), 0)),
-        "ENDPOINT_DISABLED");
-    json_decref(issue);
-    /* nothing was dead-lettered: what failed waits, parked, for the endpoint to be enabled */
-    all = messages(&f, "status=DEAD");
-    assert_int_equal(json_array_size(all), 0);
-    json_decref(all);
-    all = messages(&f, "status=PENDING");
-    assert_true(json_array_size(all) > 0);
-    for (size_t i = 0; i < json_array_size(all); i++)
-        assert_true(json_is_true(json_object_get(json_array_get(all, i), "parked")));
-    json_decref(all);
-    /* the watcher, which never failed, is still enabled */
-    json_decref(wait_enabled(&watcher, true));
-    json_decref(rt_sync_call(&env, NULL, "DELETE", NULL, 204, ENDPOINTS "/%s", f.id));
-    json_decref(rt_sync_call(&env, NULL, "DELETE", NULL, 204, ENDPOINTS "/%s", watcher.id));
-    rt_hook_stop(failing);
-    rt_hook_stop(ops);
+    dead = messages(&t.ep, "status=DEAD");
+    assert_int_equal(json_array_size(dead), 0);
+    json_decref(dead);
+    json_decref(wait_enabled(&t.watcher, true));
+    disabling_stop(&t);
     stop_rosterd();
     restart_rosterd();
 }
