@@ -8,6 +8,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
+import { env } from "./env.mjs";
+
 const consoleCalls = [];
 for (const level of ["warn", "error"]) {
     const original = console[level].bind(console);
@@ -21,14 +23,6 @@ const require = createRequire(import.meta.url);
 const { MergeClient, MergeError } = require("@mergeapi/merge-node-client");
 const serializers = require("@mergeapi/merge-node-client/serialization");
 
-const env = (name) => {
-    const value = process.env[name];
-    if (!value) {
-        process.stderr.write(`${name} is not set (run this through tests/conformance/run.sh)\n`);
-        process.exit(2);
-    }
-    return value;
-};
 const ROSTER_URL = env("ROSTER_URL");
 const API_KEY = env("ROSTER_API_KEY");
 const ACCOUNT_TOKEN = env("ROSTER_ACCOUNT_TOKEN");

@@ -11,17 +11,11 @@ import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
 
+import { env } from "./env.mjs";
+
 const require = createRequire(import.meta.url);
 const { Webhook, WebhookVerificationError } = require("standardwebhooks");
 
-const env = (name) => {
-    const value = process.env[name];
-    if (!value) {
-        process.stderr.write(`${name} is not set (run this through tests/conformance/run.sh)\n`);
-        process.exit(2);
-    }
-    return value;
-};
 const ROSTER_URL = env("ROSTER_URL");
 const API_KEY = env("ROSTER_API_KEY");
 const SANDBOX_BIN = env("ROSTER_SANDBOX_BIN");
