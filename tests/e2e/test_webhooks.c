@@ -305,13 +305,15 @@ static void restart_rosterd(void)
     restart_rosterd_with(NULL);
 }
 
-/* SIGTERM, and waits until rosterd has ended. */
+/* SIGTERM, and waits until rosterd has ended, cleanly. */
 static void stop_rosterd(void)
 {
     int status = 0;
 
     assert_int_equal(rt_proc_signal(env.rosterd, SIGTERM), RS_OK);
     assert_int_equal(rt_proc_wait(env.rosterd, 30000, &status), RS_OK);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("rosterd ended with status 0x%x after SIGTERM", status);
     rt_proc_free(env.rosterd);
     env.rosterd = NULL;
 }
