@@ -316,7 +316,10 @@ static void test_employee_lifecycle(void **state)
     rt_hook_stop(hook);
 }
 
-/* An endpoint with initial_sync_events false hears nothing of the initial sync's records. */
+/*
+ * An endpoint with initial_sync_events false hears nothing of the initial sync's records, and of
+ * a sync that changes nothing only its sync_completed.
+ */
 static void test_initial_sync_opt_out(void **state)
 {
     struct rt_hook *hook = NULL;
@@ -354,6 +357,23 @@ static void test_initial_sync_opt_out(void **state)
     json_decref(expect_event(hook, &acct, &ep, "Employee.added", id));
     assert_int_equal(count_event(hook, "Employee.added"), 1);
     json_decref(hire);
+    /* a sync that changes nothing emits its sync_completed and nothing else */
+    {
+        size_t before = rt_hook_count(hook),
+               completed = count_event(hook, "LinkedAccount.sync_completed");
+        long long deadline = rt_now_ms() + DELIVER_DEADLINE;
+        json_t *sync = rt_sync_expect(&env, &acct, "FULL", "DONE");
+
+        assert_int_equal(rt_sync_stat(sync, "Employee", "updated"), 0);
+        json_decref(sync);
+        while (count_event(hook, "LinkedAccount.sync_completed") == completed) {
+            if (rt_now_ms() > deadline)
+                fail_msg("the no-change sync's sync_completed never came");
+            rt_poll_pause(50);
+        }
+        /* its record events, had there been any, would have been delivered first (groups) */
+        assert_int_equal(rt_hook_count(hook), before + 1);
+    }
     json_decref(rt_sync_call(&env, NULL, "DELETE", NULL, 204, ENDPOINTS "/%s", ep.id));
     rt_hook_stop(hook);
 }
