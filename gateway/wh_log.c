@@ -79,11 +79,18 @@ static void reply_page(struct gw_req *req, const PGresult *res, int page_size, c
     rs_buf_cleanup(&body);
 }
 
+#define DELIVERIES_WHERE                                                                           \
+    " AND ($3::text IS NULL OR m.event_type = $3) AND ($4::uuid IS NULL OR m.id < $4::uuid) "      \
+    "ORDER BY m.id DESC LIMIT $5::int"
+/* any status, or DELIVERED: newest messages first */
 #define SQL_DELIVERIES                                                                             \
     "SELECT " MESSAGE_JSON ", m.id FROM " MESSAGE_FROM " WHERE m.endpoint_id = $1::uuid AND "      \
-    "($2::text IS NULL OR " MESSAGE_STATUS                                                         \
-    " = $2) AND ($3::text IS NULL OR m.event_type = $3) AND "                                      \
-    "($4::uuid IS NULL OR m.id < $4::uuid) ORDER BY m.id DESC LIMIT $5::int"
+    "($2::text IS NULL OR " MESSAGE_STATUS " = $2)" DELIVERIES_WHERE
+/* PENDING or DEAD: from the queue, which holds only those (not a walk over the delivered) */
+#define SQL_DELIVERIES_QUEUED                                                                      \
+    "SELECT " MESSAGE_JSON ", m.id FROM webhook_queue q JOIN webhook_messages m ON m.endpoint_id " \
+    "= q.endpoint_id AND m.id = q.id WHERE q.endpoint_id = $1::uuid AND q.status = $2 AND "        \
+    "m.endpoint_id = $1::uuid" DELIVERIES_WHERE
 
 void wh_handle_deliveries(struct gw_req *req)
 {
@@ -110,7 +117,10 @@ void wh_handle_deliveries(struct gw_req *req)
         params[3] = rs_uuid_format(&cursor.id, after);
     snprintf(limit, sizeof(limit), "%d", page_size + 1);
     if (err == RS_OK)
-        res = rs_db_exec(req->db, SQL_DELIVERIES, 5, params, false, false, &err);
+        res = rs_db_exec(req->db,
+                         status && strcmp(status, "DELIVERED") != 0 ? SQL_DELIVERIES_QUEUED
+                                                                    : SQL_DELIVERIES,
+                         5, params, false, false, &err);
     if (err != RS_OK) {
         gw_reply_error(req, err);
         return;
