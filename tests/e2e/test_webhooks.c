@@ -22,6 +22,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "roster/rs_time.h"
 #include "rt_api.h"
 #include "rt_hook.h"
 #include "rt_http.h"
@@ -421,6 +422,85 @@ static void test_failed_sync_emits_nothing(void **state)
     rt_hook_stop(hook);
 }
 
+/* ---- a redirect is a failure; Retry-After is honoured ---------------------------------------- */
+
+/* The pending messages of ep once one has a failed attempt answered `status` (deadline). */
+static json_t *wait_failed_with(const struct rt_hook_endpoint *ep, int status)
+{
+    long long deadline = rt_now_ms() + DELIVER_DEADLINE;
+
+    for (;;) {
+        json_t *all = messages(ep, "status=PENDING");
+
+        for (size_t i = 0; i < json_array_size(all); i++) {
+            const json_t *last = json_object_get(json_array_get(all, i), "last_attempt");
+
+            if (json_integer_value(json_object_get(last, "status_code")) == status) {
+                assert_string_equal(rt_sync_str(last, "result"), "FAILURE");
+                return all;
+            }
+        }
+        json_decref(all);
+        if (rt_now_ms() > deadline)
+            fail_msg("no attempt to %s was answered %d", ep->id, status);
+        rt_poll_pause(50);
+    }
+}
+
+/*
+ * A 307 to a working receiver is a failed attempt, not followed; a 503 with Retry-After: 30
+ * puts the next attempt at least 30 s later, though the schedule says 100 ms.
+ */
+static void test_redirect_fails_and_retry_after_waits(void **state)
+{
+    struct rt_hook *moved = NULL, *target = NULL, *busy = NULL;
+    struct rt_hook_endpoint m, b;
+    struct rt_sync_account acct;
+    struct rt_hook_request *reqs;
+    char body[512];
+    size_t n;
+    json_t *all;
+
+    (void)state;
+    assert_int_equal(rt_hook_start(&moved), RS_OK);
+    assert_int_equal(rt_hook_start(&target), RS_OK);
+    assert_int_equal(rt_hook_start(&busy), RS_OK);
+    rt_hook_set(target, RT_HOOK_UP, 0, 0, 0);
+    rt_hook_set_location(moved, rt_hook_url(target));
+    rt_hook_set(moved, RT_HOOK_STATUS, 307, 0, 0);
+    rt_hook_set(busy, RT_HOOK_STATUS, 503, 0, 30);
+    snprintf(body, sizeof(body), "{\"url\":\"%s\"}", rt_hook_url(moved));
+    rt_hook_endpoint_create(&env, body, &m);
+    snprintf(body, sizeof(body), "{\"url\":\"%s\"}", rt_hook_url(busy));
+    rt_hook_endpoint_create(&env, body, &b);
+    rt_sync_link(&env, &rt_sync_bamboohr, &acct, NULL);
+    json_decref(wait_failed_with(&m, 307));
+    assert_int_equal(rt_hook_count(target), 0);
+    all = wait_failed_with(&b, 503);
+    /* the one that failed waits 30 s (jitter only lengthens it), the rest behind it */
+    for (size_t i = 0; i < json_array_size(all); i++) {
+        const json_t *msg = json_array_get(all, i), *last = json_object_get(msg, "last_attempt");
+        int64_t at_us = 0, next_us = 0;
+
+        if (json_integer_value(json_object_get(last, "status_code")) != 503)
+            continue;
+        assert_int_equal(rs_time_parse(rt_sync_str(last, "attempted_at"), &at_us), RS_OK);
+        assert_int_equal(rs_time_parse(rt_sync_str(msg, "next_attempt_at"), &next_us), RS_OK);
+        assert_true(next_us - at_us >= INT64_C(30000000));
+    }
+    json_decref(all);
+    /* and nothing came to the busy receiver meanwhile beyond the first attempts */
+    reqs = rt_hook_requests(busy, &n);
+    for (size_t i = 1; i < n; i++)
+        assert_true(strcmp(reqs[i].id, reqs[0].id) != 0 || reqs[i].at_ms - reqs[0].at_ms >= 30000);
+    rt_hook_requests_free(reqs, n);
+    json_decref(rt_sync_call(&env, NULL, "DELETE", NULL, 204, ENDPOINTS "/%s", m.id));
+    json_decref(rt_sync_call(&env, NULL, "DELETE", NULL, 204, ENDPOINTS "/%s", b.id));
+    rt_hook_stop(moved);
+    rt_hook_stop(target);
+    rt_hook_stop(busy);
+}
+
 /* ---- 410: disabled, Issue.new, enabled again ------------------------------------------------ */
 
 /* The endpoint, as the API shows it, once its enabled flag is `enabled` (deadline). */
@@ -579,6 +659,7 @@ int main(void)
         cmocka_unit_test(test_faults_then_everything_in_order),
         cmocka_unit_test(test_kill_mid_delivery),
         cmocka_unit_test(test_failed_sync_emits_nothing),
+        cmocka_unit_test(test_redirect_fails_and_retry_after_waits),
         cmocka_unit_test(test_gone_disables_and_raises_an_issue),
         cmocka_unit_test(test_failing_for_days_disables),
     };

@@ -37,6 +37,7 @@ struct rt_hook {
     pthread_mutex_t lock;
     enum rt_hook_mode mode; /* the rest under lock */
     int status, delay_ms, retry_after;
+    char location[128]; /* a Location header for RT_HOOK_STATUS answers ("" none) */
     struct rt_hook_request *requests;
     size_t n, cap;
 };
@@ -97,12 +98,14 @@ static void on_request(struct evhttp_request *req, void *arg)
     struct rt_hook *hook = arg;
     enum rt_hook_mode mode;
     int status, delay_ms, retry_after;
+    char location[sizeof(hook->location)];
 
     pthread_mutex_lock(&hook->lock);
     mode = hook->mode;
     status = mode == RT_HOOK_STATUS ? hook->status : 204;
     delay_ms = hook->delay_ms;
     retry_after = hook->retry_after;
+    memcpy(location, hook->location, sizeof(location));
     record(hook, req, status, mode == RT_HOOK_SLOW);
     pthread_mutex_unlock(&hook->lock);
     if (mode == RT_HOOK_SLOW) {
@@ -115,6 +118,8 @@ static void on_request(struct evhttp_request *req, void *arg)
         snprintf(value, sizeof(value), "%d", retry_after);
         evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", value);
     }
+    if (mode == RT_HOOK_STATUS && location[0])
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Location", location);
     evhttp_send_reply(req, status, NULL, NULL);
 }
 
@@ -228,6 +233,13 @@ void rt_hook_set(struct rt_hook *hook, enum rt_hook_mode mode, int status, int d
     hook->retry_after = retry_after;
     pthread_mutex_unlock(&hook->lock);
     event_active(hook->wake, EV_READ, 0);
+}
+
+void rt_hook_set_location(struct rt_hook *hook, const char *url)
+{
+    pthread_mutex_lock(&hook->lock);
+    snprintf(hook->location, sizeof(hook->location), "%s", url ? url : "");
+    pthread_mutex_unlock(&hook->lock);
 }
 
 size_t rt_hook_count(struct rt_hook *hook)

@@ -54,6 +54,8 @@ const char *rt_hook_url(const struct rt_hook *hook);
  */
 void rt_hook_set(struct rt_hook *hook, enum rt_hook_mode mode, int status, int delay_ms,
                  int retry_after);
+/* A Location header on RT_HOOK_STATUS answers (a redirect; NULL: none). */
+void rt_hook_set_location(struct rt_hook *hook, const char *url);
 /* Requests received so far. */
 size_t rt_hook_count(struct rt_hook *hook);
 /* A copy of every request received so far (free with rt_hook_requests_free); *n their count. */
