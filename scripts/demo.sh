@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Brings up the Roster demo on this machine: installs packages, builds, starts a private
-# PostgreSQL under .demo/, the provider sandbox (an emulated BambooHR, Personio and HiBob) and
-# rosterd, links the sandbox's BambooHR company through the admin API, waits for the first sync
-# and prints commands to try. `scripts/demo.sh stop` stops it all; state stays in .demo/.
+# PostgreSQL under .demo/, the provider sandbox (an emulated BambooHR, Personio and HiBob), a
+# webhook receiver and rosterd, links the sandbox's BambooHR company through the admin API,
+# waits for the first sync and prints commands to try. `scripts/demo.sh stop` stops it all;
+# state stays in .demo/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/scripts/lib.sh"
 demo="$root/.demo"
 listen=${ROSTER_LISTEN:-127.0.0.1:8080}
 sandbox_listen=${ROSTER_DEMO_SANDBOX:-127.0.0.1:8090}
+hooks_listen=${ROSTER_DEMO_HOOKS:-127.0.0.1:8091}
 
 stop_demo() {
-    for name in rosterd sandbox; do
+    for name in rosterd sandbox receiver; do
         if [ -f "$demo/$name.pid" ]; then
             roster_stop_pid "$(cat "$demo/$name.pid")" 15
             rm -f "$demo/$name.pid"
@@ -29,11 +31,12 @@ fi
 "$root/scripts/deps.sh"
 roster_log "building"
 cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$root/build" -j"$(nproc)" --target rosterd roster-sandbox >/dev/null
+cmake --build "$root/build" -j"$(nproc)" --target rosterd roster-sandbox roster-hook-receiver \
+    >/dev/null
 bin="$root/build/rosterd"
 
 mkdir -p "$demo"
-for name in rosterd sandbox; do
+for name in rosterd sandbox receiver; do
     if [ -f "$demo/$name.pid" ]; then
         roster_stop_pid "$(cat "$demo/$name.pid")" 15
         rm -f "$demo/$name.pid"
@@ -61,6 +64,16 @@ if ! roster_wait_for_line "$demo/sandbox.log" 'msg="listening"' 30 "$(cat "$demo
     exit 1
 fi
 sandbox="http://$sandbox_listen"
+
+roster_log "starting a webhook receiver on $hooks_listen (it answers 204 and counts; log: .demo/receiver.log)"
+: >"$demo/receiver.log"
+nohup setsid "$root/build/roster-hook-receiver" --listen "$hooks_listen" \
+    >>"$demo/receiver.log" 2>&1 </dev/null &
+echo $! >"$demo/receiver.pid"
+if ! roster_wait_for_line "$demo/receiver.log" 'msg="listening"' 30 "$(cat "$demo/receiver.pid")" >/dev/null; then
+    tail -n 20 "$demo/receiver.log" >&2
+    exit 1
+fi
 
 "$bin" migrate 2>>"$demo/rosterd.log"
 if [ ! -s "$demo/api.key" ]; then
@@ -144,6 +157,17 @@ Roster is running at $url, syncing an emulated BambooHR at $sandbox/bamboohr
        -d '{"end_user_email_address": "hr@globex.example", "end_user_organization_name": "Globex",
             "end_user_origin_id": "globex", "categories": ["hris"], "integration": "personio",
             "base_url": "$sandbox/personio", "should_create_magic_link_url": true}' | jq -r .magic_link_url
+
+  # webhooks: an endpoint at the demo's receiver (its signing secret is shown once), a change,
+  # and the delivery log (events, status, attempts), the body of one message, the receiver's count
+  HOOK=\$(curl -s -X POST "\$ROSTER/api/admin/v1/webhook-endpoints" -H "Authorization: Bearer \$API_KEY" \\
+       -d '{"url": "http://$hooks_listen/hooks"}' | jq -r .id)
+  curl -s -X PATCH $sandbox/_control/employees/7 -d '{"title":"Head of Webhooks"}' >/dev/null
+  curl -s -X POST "\$ROSTER/api/hris/v1/sync-status/resync" -H "Authorization: Bearer \$API_KEY" -H "X-Account-Token: \$ACCOUNT_TOKEN" >/dev/null; sleep 1
+  curl -s "\$ROSTER/api/admin/v1/webhook-endpoints/\$HOOK/deliveries" -H "Authorization: Bearer \$API_KEY" | jq '.results[] | {event, status, attempts}'
+  curl -s "\$ROSTER/api/admin/v1/webhook-endpoints/\$HOOK/deliveries?event=Employment.changed" -H "Authorization: Bearer \$API_KEY" | jq -r '.results[0].id' |
+       xargs -I{} curl -s "\$ROSTER/api/admin/v1/webhook-endpoints/\$HOOK/messages/{}" -H "Authorization: Bearer \$API_KEY" | jq '.payload | {hook, linked_account: .linked_account.end_user_organization_name, employee: .data.employee, job_title: .data.job_title}'
+  curl -s http://$hooks_listen/count
 
   # departments and divisions, the linked account, health and metrics
   curl -s "\$ROSTER/api/hris/v1/groups" -H "Authorization: Bearer \$API_KEY" -H "X-Account-Token: \$ACCOUNT_TOKEN" | jq '.results[] | {name, type}'
