@@ -243,18 +243,14 @@ static bool sign(struct wh_delivery *d)
            add_header(d, "X-Merge-Webhook-Signature", merge);
 }
 
-static bool set_options(struct wh_sender *s, CURL *easy, struct wh_delivery *d)
+/* What every delivery of this sender's easy handles shares: set once per handle. */
+static bool set_common_options(struct wh_sender *s, CURL *easy)
 {
     long connect_ms =
         s->timeout_ms < CONNECT_TIMEOUT_MAX_MS ? (long)s->timeout_ms : CONNECT_TIMEOUT_MAX_MS;
     bool failed = false;
 
-    failed |= curl_easy_setopt(easy, CURLOPT_URL, d->target->url) != CURLE_OK;
     failed |= curl_easy_setopt(easy, CURLOPT_POST, 1L) != CURLE_OK;
-    failed |= curl_easy_setopt(easy, CURLOPT_POSTFIELDS, d->body) != CURLE_OK;
-    failed |=
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)d->body_len) != CURLE_OK;
-    failed |= curl_easy_setopt(easy, CURLOPT_HTTPHEADER, d->headers) != CURLE_OK;
     failed |= curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
     failed |= curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)s->timeout_ms) != CURLE_OK;
     failed |= curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, connect_ms) != CURLE_OK;
@@ -265,14 +261,27 @@ static bool set_options(struct wh_sender *s, CURL *easy, struct wh_delivery *d)
     failed |= curl_easy_setopt(easy, CURLOPT_PROXY, "") != CURLE_OK;
     failed |= curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK;
     failed |= curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
-    failed |= curl_easy_setopt(easy, CURLOPT_WRITEDATA, d) != CURLE_OK;
     failed |= curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK;
+    if (!s->allow_private)
+        failed |= curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket) != CURLE_OK;
+    return !failed;
+}
+
+/* What is this delivery's own: its URL, body, headers, and where its answer goes. */
+static bool set_options(struct wh_sender *s, CURL *easy, struct wh_delivery *d)
+{
+    bool failed = false;
+
+    failed |= curl_easy_setopt(easy, CURLOPT_URL, d->target->url) != CURLE_OK;
+    failed |= curl_easy_setopt(easy, CURLOPT_POSTFIELDS, d->body) != CURLE_OK;
+    failed |=
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)d->body_len) != CURLE_OK;
+    failed |= curl_easy_setopt(easy, CURLOPT_HTTPHEADER, d->headers) != CURLE_OK;
+    failed |= curl_easy_setopt(easy, CURLOPT_WRITEDATA, d) != CURLE_OK;
     failed |= curl_easy_setopt(easy, CURLOPT_HEADERDATA, d) != CURLE_OK;
     failed |= curl_easy_setopt(easy, CURLOPT_PRIVATE, d) != CURLE_OK;
-    if (!s->allow_private) {
-        failed |= curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket) != CURLE_OK;
+    if (!s->allow_private)
         failed |= curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, d) != CURLE_OK;
-    }
     return !failed;
 }
 
@@ -295,11 +304,16 @@ static void recycle(struct wh_sender *s, CURL *easy)
 
 enum rs_err wh_sender_start(struct wh_sender *s, struct wh_delivery *d)
 {
-    CURL *easy = s->nidle > 0 ? s->idle[--s->nidle] : curl_easy_init();
+    /* a recycled handle keeps the common options; the delivery's own are all set below */
+    bool recycled = s->nidle > 0;
+    CURL *easy = recycled ? s->idle[--s->nidle] : curl_easy_init();
 
     if (!easy)
         return RS_ERR_NOMEM;
-    curl_easy_reset(easy);
+    if (!recycled && !set_common_options(s, easy)) {
+        curl_easy_cleanup(easy);
+        return RS_ERR_INTERNAL;
+    }
     d->started = true;
     d->started_us = rs_time_mono_us();
     d->attempted_us = rs_time_now_us();
