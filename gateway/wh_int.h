@@ -245,7 +245,8 @@ typedef void (*wh_disabled_fn)(void *arg, const char *endpoint);
  */
 enum rs_err wh_settle(const struct wh_settler *s, const struct wh_delivery *done,
                       const struct wh_delivery *released, wh_disabled_fn on_disabled, void *arg);
-/* Deletes delivered and dead messages older than retention_days, and their attempts. */
+/* Deletes delivered and dead messages older than retention_days, with their queue rows and
+ * attempts. */
 void wh_retention(struct rs_db *db, int64_t retention_days);
 
 /* ---- wh_dispatch.c: the dispatcher threads ---- */

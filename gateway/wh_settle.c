@@ -1,8 +1,9 @@
 /*
- * Recording what webhook deliveries did, in batches: one statement per batch updates the
- * messages (delivered, retried later, dead; or given back unsent), inserts their attempts and
- * keeps the endpoints' failing_since; endpoints that answered 410 or failed for too long are
- * then disabled, their messages parked and an Issue raised. And the retention of old messages.
+ * Recording what webhook deliveries did, in batches: one statement per batch records each
+ * message's outcome in the queue (delivered: its row deleted; retried later, dead, or given
+ * back unsent: its row updated), inserts the attempts and keeps the endpoints' failing_since;
+ * endpoints that answered 410 or failed for too long are then disabled, their messages parked and
+ * an Issue raised. And the retention of old messages.
  */
 #include "wh_int.h"
 
