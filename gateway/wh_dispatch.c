@@ -6,6 +6,7 @@
  * retried later, dead-lettered, endpoints disabled after 410 or days of failures.
  */
 #include "wh_int.h"
+#include "wh_sql.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -26,20 +27,6 @@
 #define SETTLE_MAX       512  /* outcomes recorded per statement */
 #define SETTLE_DELAY_US  50000
 #define CLEANUP_EVERY_US (INT64_C(600) * 1000000)
-/*
- * The claim and the settle are prepared once per connection (rs_db's generic plans): planning
- * them each time cost PostgreSQL about a fifth of its CPU per delivery. A generic plan is made
- * whatever the queue holds then, possibly nothing, so the dispatchers' sessions rule out the
- * plans a nearly empty table would favour and a full one would make slow: every statement here
- * reaches its rows by key, by index scans and nested loops. And their commits do not wait for
- * the WAL flush (a claim or an outcome a database crash forgets only means a message is sent
- * again: at least once, never lost; the events a dispatcher writes commit synchronously, see
- * disable_endpoints).
- */
-#define PLAN_ONCE true
-#define SESSION_OPTIONS                                                                            \
-    "-c enable_seqscan=off -c enable_hashjoin=off -c enable_mergejoin=off "                        \
-    "-c synchronous_commit=off"
 
 struct wh_dispatcher {
     const struct gw_app *app;
@@ -180,31 +167,6 @@ static enum rs_err load_targets(struct wh_dispatcher *w, const char *ids, struct
 
 /* ---- claiming ---- */
 
-/*
- * Per enabled endpoint, its due messages (oldest first) up to its room, skipping those a
- * pending message of an earlier group of the same account and endpoint holds back, locked
- * without waiting for another claim's; then leased: lease_until is the lease's end, so claims
- * leave what is in flight alone, and a message whose dispatcher died is due again when its
- * lease ends. The lease's columns are in no index, so taking it is a HOT update
- * (migration 0010); a claim walks over what is held in flight, at most the endpoints' rooms.
- */
-#define SQL_CLAIM                                                                                  \
-    "WITH ep AS (SELECT e.id, LEAST(COALESCE(r.room, $3::int), $4::int) AS room FROM "             \
-    "webhook_endpoints e LEFT JOIN unnest($1::uuid[], $2::int[]) AS r(id, room) ON r.id = e.id "   \
-    "WHERE e.enabled), "                                                                           \
-    "c AS (SELECT q.endpoint_id, q.id FROM ep CROSS JOIN LATERAL (SELECT q.endpoint_id, q.id "     \
-    "FROM webhook_queue q WHERE q.endpoint_id = ep.id AND q.status = 'PENDING' AND "               \
-    "q.next_attempt_at <= now() AND (q.lease_until IS NULL OR q.lease_until <= now()) AND NOT "    \
-    "EXISTS (SELECT 1 FROM webhook_queue p WHERE p.endpoint_id = q.endpoint_id AND "               \
-    "p.linked_account_id = q.linked_account_id AND p.status = 'PENDING' AND p.grp < q.grp) "       \
-    "ORDER BY q.next_attempt_at LIMIT ep.room FOR UPDATE OF q SKIP LOCKED) q WHERE ep.room > 0 "   \
-    "LIMIT $4::int), "                                                                             \
-    "u AS (UPDATE webhook_queue q SET lease_id = $6::uuid, lease_until = now() + "                 \
-    "make_interval(secs => $5::int) FROM c WHERE q.endpoint_id = c.endpoint_id AND q.id = c.id "   \
-    "RETURNING q.endpoint_id, q.id, q.attempts, q.failures) "                                      \
-    "SELECT " WH_MESSAGE_COLUMNS ", u.attempts AS wh_attempts, u.failures AS wh_failures FROM u "  \
-    "JOIN webhook_messages m ON m.endpoint_id = u.endpoint_id AND m.id = u.id"
-
 /* "{a,b}" of the held endpoints' ids and "{n,m}" of their rooms. */
 static enum rs_err rooms(struct wh_dispatcher *w, struct rs_buf *ids, struct rs_buf *room)
 {
@@ -341,7 +303,7 @@ static void claim(struct wh_dispatcher *w)
     params[1] = room.data;
     int64_t t0 = rs_time_mono_us();
     if (err == RS_OK)
-        res = rs_db_exec(w->db, SQL_CLAIM, 6, params, false, PLAN_ONCE, &err);
+        res = rs_db_exec(w->db, WH_SQL_CLAIM, 6, params, false, WH_PLAN_ONCE, &err);
     if (res) {
         RS_LOG(RS_LOG_DEBUG, "webhook claim", "rows=%d us=%lld held=%d", PQntuples(res),
                (long long)(rs_time_mono_us() - t0), w->held);
@@ -432,7 +394,7 @@ static void settle(struct wh_dispatcher *w)
     w->want_claim = true; /* room again, and a later group may be free now */
 }
 
-/* A new connection: LISTEN (its SESSION_OPTIONS are in force from its start). */
+/* A new connection: LISTEN (its WH_SESSION_OPTIONS are in force from its start). */
 static void prepare_connection(struct wh_dispatcher *w)
 {
     uint64_t session = rs_db_session(w->db);
@@ -591,8 +553,8 @@ static enum rs_err dispatcher_init(struct wh_dispatcher *w, struct wh_pool *pool
     w->lease_s = (cfg->webhook_timeout_ms * (QUEUE_FACTOR + 1) + 999) / 1000 + 2;
     if (wh_schedule_parse(cfg->webhook_retry_schedule_ms, &w->schedule) != RS_OK)
         return rs_errbuf_set(eb, RS_ERR_INVALID, "webhook_retry_schedule_ms is not a schedule");
-    err = rs_db_open_with(cfg->database_url, (int)cfg->db_connect_timeout_s, true, SESSION_OPTIONS,
-                          &w->db, eb);
+    err = rs_db_open_with(cfg->database_url, (int)cfg->db_connect_timeout_s, true,
+                          WH_SESSION_OPTIONS, &w->db, eb);
     if (err != RS_OK)
         return err;
     rs_db_set_retry_interval(w->db, cfg->db_retry_interval_ms);

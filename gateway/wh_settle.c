@@ -6,6 +6,7 @@
  * an Issue raised. And the retention of old messages.
  */
 #include "wh_int.h"
+#include "wh_sql.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -106,48 +107,6 @@ static enum rs_err record(const struct wh_settler *s, const struct wh_delivery *
     return err == RS_OK ? rs_buf_append(out, "}", 1) : err;
 }
 
-/*
- * One statement: what became of the messages (delivered: their queue rows go; retried later,
- * dead, or given back unsent: their rows say so), their attempts, the endpoints'
- * failing_since, and a failed message's later groups pushed back to its retry (so claims do
- * not keep scanning messages it holds back). An outcome counts only under the lease it was
- * claimed with: one whose lease ended and was taken over is ignored.
- */
-#define SQL_SETTLE                                                                                 \
-    "WITH r AS (SELECT * FROM json_to_recordset($1::json) AS r(e uuid, m uuid, l uuid, k int, "    \
-    "a int, ok boolean, dead boolean, code int, ms int, at timestamptz, rm int8, la uuid, "        \
-    "g int8, resp text, err text)), " /* k = 0: given back unsent (due at once); k = 1: an         \
-                                         attempt's outcome */                                      \
-    "d AS (DELETE FROM webhook_queue q USING r WHERE r.k = 1 AND r.ok AND q.endpoint_id = r.e "    \
-    "AND q.id = r.m AND q.lease_id = r.l RETURNING 1), "                                           \
-    "u AS (UPDATE webhook_queue q SET status = CASE WHEN r.k = 1 AND r.dead THEN 'DEAD' ELSE "     \
-    "q.status END, attempts = CASE WHEN r.k = 0 THEN q.attempts ELSE GREATEST(q.attempts, r.a) "   \
-    "END, failures = CASE WHEN r.k = 0 THEN q.failures ELSE q.failures + 1 END, next_attempt_at "  \
-    "= CASE WHEN r.k = 0 OR r.dead THEN q.next_attempt_at ELSE r.at + make_interval(secs => "      \
-    "r.rm / 1000.0) END, lease_id = NULL, lease_until = NULL FROM r WHERE NOT (r.k = 1 AND r.ok) " \
-    "AND q.endpoint_id = r.e AND q.id = r.m AND q.lease_id = r.l RETURNING 1), "                   \
-    "a AS (INSERT INTO webhook_attempts (endpoint_id, message_id, attempt, attempted_at, result, " \
-    "status_code, latency_ms, response, error) SELECT r.e, r.m, r.a, r.at, CASE WHEN r.ok THEN "   \
-    "'SUCCESS' ELSE 'FAILURE' END, r.code, r.ms, r.resp, r.err FROM r WHERE r.k = 1 AND r.e IN "   \
-    "(SELECT id FROM webhook_endpoints) "                                                          \
-    "ON CONFLICT DO NOTHING RETURNING 1), " /* failing_since is written only when it changes: no   \
-                                               row churn while all goes well */                    \
-    "h AS (UPDATE webhook_endpoints e SET failing_since = CASE WHEN s.any_ok THEN NULL ELSE "      \
-    "s.first_fail END FROM (SELECT r.e, bool_or(r.ok) AS any_ok, min(r.at) AS first_fail FROM r "  \
-    "WHERE r.k = 1 GROUP BY r.e) s WHERE e.id = s.e AND ((s.any_ok AND e.failing_since IS NOT "    \
-    "NULL) OR (NOT s.any_ok AND e.failing_since IS NULL)) RETURNING 1), "                          \
-    "f AS (SELECT r.e, r.la, min(r.g) AS g, max(r.at + make_interval(secs => r.rm / 1000.0)) AS "  \
-    "until FROM r WHERE r.k = 1 AND NOT r.ok AND NOT r.dead AND r.la IS NOT NULL GROUP BY r.e, "   \
-    "r.la), "                                                                                      \
-    "p AS (UPDATE webhook_queue q SET next_attempt_at = b.until FROM (SELECT q.endpoint_id, "      \
-    "q.id, f.until FROM f CROSS JOIN LATERAL (SELECT q.endpoint_id, q.id FROM webhook_queue q "    \
-    "WHERE q.endpoint_id = f.e AND q.linked_account_id = f.la AND q.status = 'PENDING' AND q.grp " \
-    "> f.g AND q.next_attempt_at < f.until AND q.lease_id IS NULL) q) b WHERE q.endpoint_id = "    \
-    "b.endpoint_id AND q.id = b.id AND NOT EXISTS (SELECT 1 FROM r WHERE r.e = q.endpoint_id AND " \
-    "r.m = q.id) RETURNING 1) "                                                                    \
-    "SELECT (SELECT count(*) FROM d) + (SELECT count(*) FROM u), (SELECT count(*) FROM a), "       \
-    "(SELECT count(*) FROM h), (SELECT count(*) FROM p)"
-
 /* Appends id to a "{…" literal unless it is there already. */
 static enum rs_err add_id(struct rs_buf *lit, const char *id)
 {
@@ -199,7 +158,8 @@ enum rs_err wh_settle(const struct wh_settler *s, const struct wh_delivery *done
     rs_buf_init(&gone, 1 << 20);
     err = settle_json(s, done, released, &json, &failing, &gone, &tally);
     params[0] = json.data;
-    if (err == RS_OK && !(res = rs_db_exec(s->db, SQL_SETTLE, 1, params, false, true, &err)))
+    if (err == RS_OK &&
+        !(res = rs_db_exec(s->db, WH_SQL_SETTLE, 1, params, false, WH_PLAN_ONCE, &err)))
         rs_log(RS_LOG_ERROR, "webhook outcomes not recorded", "error=%s", rs_err_name(err));
     if (res)
         gw_metrics_webhooks(tally.succeeded, tally.failed, tally.dead, tally.latency_ms);
