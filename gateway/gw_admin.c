@@ -168,33 +168,6 @@ void gw_handle_admin_account_list(struct gw_req *req)
     gw_list_accounts(req, GW_ACCOUNT_ADMIN);
 }
 
-void gw_handle_admin_account_get(struct gw_req *req)
-{
-    static const char sql[] = "SELECT " GW_ACCOUNT_COLUMNS " FROM linked_accounts la "
-                              "WHERE la.id = $1::uuid AND la.organization_id = $2::uuid";
-    char id[RS_UUID_STR_LEN];
-    const char *params[2] = {id, req->org_text};
-    struct rs_buf body;
-    PGresult *res = NULL;
-    enum rs_err err;
-
-    rs_buf_init(&body, 1 << 20);
-    if ((err = gw_req_path_id(req, id)) != RS_OK)
-        goto out;
-    res = rs_db_exec(req->db, sql, 2, params, false, true, &err);
-    if (res && PQntuples(res) != 1)
-        err = rs_errbuf_set(&req->eb, RS_ERR_NOTFOUND, "no linked account with this id");
-    else if (res)
-        err = gw_render_account(res, 0, GW_ACCOUNT_ADMIN, &body);
-out:
-    if (err == RS_OK)
-        gw_reply_json(req, 200, &body);
-    else
-        gw_reply_error(req, err);
-    PQclear(res);
-    rs_buf_cleanup(&body);
-}
-
 #define SQL_LOCK_ACCOUNT                                                                           \
     "SELECT 1 FROM linked_accounts WHERE id = $1::uuid AND organization_id = $2::uuid FOR UPDATE"
 /* normalized rows go with the account (ON DELETE CASCADE), credentials with its row */
@@ -209,11 +182,7 @@ enum rs_err gw_account_delete(struct gw_req *req, const char *id)
 
     if (err != RS_OK)
         return err;
-    res = rs_db_exec(req->db, SQL_LOCK_ACCOUNT, 2, params, false, true, &err);
-    if (res && PQntuples(res) != 1)
-        err = rs_errbuf_set(&req->eb, RS_ERR_NOTFOUND, "no linked account with this id");
-    PQclear(res);
-    res = NULL;
+    err = gw_req_owned_row(req, SQL_LOCK_ACCOUNT, id, "linked account", NULL);
     /* before the row goes: the event carries the account as it was */
     if (err == RS_OK)
         err = wh_event_account_deleted(req->db, id, &req->eb);
@@ -243,20 +212,17 @@ void gw_handle_admin_account_delete(struct gw_req *req)
     }
 }
 
-/* Replies with the admin view of account id (after a lifecycle change). */
+/* Replies with the admin view of account id. */
 static void reply_account(struct gw_req *req, const char *id)
 {
     static const char sql[] = "SELECT " GW_ACCOUNT_COLUMNS " FROM linked_accounts la "
                               "WHERE la.id = $1::uuid AND la.organization_id = $2::uuid";
-    const char *params[2] = {id, req->org_text};
     struct rs_buf body;
-    enum rs_err err;
-    PGresult *res = rs_db_exec(req->db, sql, 2, params, false, true, &err);
+    PGresult *res = NULL;
+    enum rs_err err = gw_req_owned_row(req, sql, id, "linked account", &res);
 
     rs_buf_init(&body, 1 << 20);
-    if (res && PQntuples(res) != 1)
-        err = rs_errbuf_set(&req->eb, RS_ERR_NOTFOUND, "no linked account with this id");
-    else if (res)
+    if (err == RS_OK)
         err = gw_render_account(res, 0, GW_ACCOUNT_ADMIN, &body);
     if (err == RS_OK)
         gw_reply_json(req, 200, &body);
@@ -264,6 +230,17 @@ static void reply_account(struct gw_req *req, const char *id)
         gw_reply_error(req, err);
     PQclear(res);
     rs_buf_cleanup(&body);
+}
+
+void gw_handle_admin_account_get(struct gw_req *req)
+{
+    char id[RS_UUID_STR_LEN];
+    enum rs_err err = gw_req_path_id(req, id);
+
+    if (err == RS_OK)
+        reply_account(req, id);
+    else
+        gw_reply_error(req, err);
 }
 
 /* Syncs stop (queued ones are discarded, none is scheduled); data and credentials stay. */
@@ -290,10 +267,8 @@ static void set_active(struct gw_req *req, bool active)
     enum rs_err err = gw_req_path_id(req, id);
 
     if (err == RS_OK)
-        res = rs_db_exec(req->db, SQL_IS_DEACTIVATED, 2, params, false, true, &err);
-    if (res && PQntuples(res) != 1)
-        err = rs_errbuf_set(&req->eb, RS_ERR_NOTFOUND, "no linked account with this id");
-    else if (res && (strcmp(PQgetvalue(res, 0, 0), "t") == 0) != active)
+        err = gw_req_owned_row(req, SQL_IS_DEACTIVATED, id, "linked account", &res);
+    if (err == RS_OK && (strcmp(PQgetvalue(res, 0, 0), "t") == 0) != active)
         err = rs_errbuf_set(&req->eb, RS_ERR_CONFLICT, "the linked account is already %s",
                             active ? "active" : "deactivated");
     PQclear(res);
@@ -380,25 +355,22 @@ static void test_done(struct gw_req *req, void *arg)
 /* Loads what testing account id needs into a new job. */
 static enum rs_err test_job_load(struct gw_req *req, const char *id, struct test_job **out)
 {
-    const char *params[2] = {id, req->org_text};
     struct test_job *job = calloc(1, sizeof(*job));
     enum rs_err err = job ? RS_OK : RS_ERR_NOMEM;
     PGresult *res = NULL;
     struct rs_errbuf open_eb = {{0}, {0}}; /* detail for the log only: never shown */
 
     if (err == RS_OK)
-        res = rs_db_exec(req->db, SQL_TEST_ACCOUNT, 2, params, false, true, &err);
-    if (res && PQntuples(res) != 1)
-        err = rs_errbuf_set(&req->eb, RS_ERR_NOTFOUND, "no linked account with this id");
-    else if (res && !(job->ops = prov_find(PQgetvalue(res, 0, 0))))
+        err = gw_req_owned_row(req, SQL_TEST_ACCOUNT, id, "linked account", &res);
+    if (err == RS_OK && !(job->ops = prov_find(PQgetvalue(res, 0, 0))))
         err = rs_errbuf_set(&req->eb, RS_ERR_CONFLICT, "no adapter for this integration");
-    else if (res &&
-             rs_sealed_open_json(req->app->vault, RS_SEALED_CREDENTIALS, id, NULL,
-                                 PQgetvalue(res, 0, 1), &job->credentials, &open_eb) != RS_OK)
+    if (err == RS_OK &&
+        rs_sealed_open_json(req->app->vault, RS_SEALED_CREDENTIALS, id, NULL, PQgetvalue(res, 0, 1),
+                            &job->credentials, &open_eb) != RS_OK)
         err = rs_errbuf_set(&req->eb, RS_ERR_CONFLICT,
                             "the stored credentials cannot be opened (was the master key "
                             "changed?); relink the account");
-    else if (res && !PQgetisnull(res, 0, 2) && !(job->base_url = strdup(PQgetvalue(res, 0, 2))))
+    if (err == RS_OK && !PQgetisnull(res, 0, 2) && !(job->base_url = strdup(PQgetvalue(res, 0, 2))))
         err = RS_ERR_NOMEM;
     PQclear(res);
     if (err == RS_OK) {

@@ -141,6 +141,13 @@ enum rs_err gw_req_json_body(struct gw_req *req, json_t **out) RS_MUST_CHECK;
 /* The {id} of the path (its first parameter) as a canonical UUID into id; RS_ERR_INVALID
    (400 naming "id") for anything that is not a UUID. */
 enum rs_err gw_req_path_id(struct gw_req *req, char id[RS_UUID_STR_LEN]) RS_MUST_CHECK;
+/*
+ * The one row that sql ($1 the id, $2 the caller's organization) finds for id: RS_OK with the
+ * result in *row (the caller PQclear()s it; row NULL: only the check), 404 "no <what> with this
+ * id" when there is none (another organization's counts as none), or the database's error.
+ */
+enum rs_err gw_req_owned_row(struct gw_req *req, const char *sql, const char *id, const char *what,
+                             PGresult **row) RS_MUST_CHECK;
 
 /* Frees a request that was deferred (gw_defer), once it has been answered. */
 void gw_req_release(struct gw_req *req);

@@ -486,6 +486,22 @@ void gw_req_dispatch(struct evhttp_request *ev, void *arg)
         gw_req_release(req);
 }
 
+enum rs_err gw_req_owned_row(struct gw_req *req, const char *sql, const char *id, const char *what,
+                             PGresult **row)
+{
+    const char *params[2] = {id, req->org_text};
+    enum rs_err err;
+    PGresult *res = rs_db_exec(req->db, sql, 2, params, false, true, &err);
+
+    if (res && PQntuples(res) != 1)
+        err = rs_errbuf_set(&req->eb, RS_ERR_NOTFOUND, "no %s with this id", what);
+    if (row && err == RS_OK)
+        *row = res;
+    else
+        PQclear(res);
+    return err;
+}
+
 enum rs_err gw_req_path_id(struct gw_req *req, char id[RS_UUID_STR_LEN])
 {
     struct rs_uuid uuid;

@@ -173,17 +173,9 @@ static enum rs_err admin_account(struct gw_req *req, char id[RS_UUID_STR_LEN])
 {
     static const char sql[] = "SELECT 1 FROM linked_accounts WHERE id = $1::uuid AND "
                               "organization_id = $2::uuid";
-    const char *params[2] = {id, req->org_text};
-    enum rs_err err;
-    PGresult *res;
+    enum rs_err err = gw_req_path_id(req, id);
 
-    if ((err = gw_req_path_id(req, id)) != RS_OK)
-        return err;
-    res = rs_db_exec(req->db, sql, 2, params, false, true, &err);
-    if (res && PQntuples(res) != 1)
-        err = rs_errbuf_set(&req->eb, RS_ERR_NOTFOUND, "no linked account with this id");
-    PQclear(res);
-    return err;
+    return err == RS_OK ? gw_req_owned_row(req, sql, id, "linked account", NULL) : err;
 }
 
 #define SQL_SETTINGS                                                                               \

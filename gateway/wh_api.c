@@ -60,16 +60,12 @@ enum rs_err wh_path_endpoint(struct gw_req *req, char id[RS_UUID_STR_LEN], bool 
 {
     static const char sql[] = "SELECT enabled FROM webhook_endpoints WHERE id = $1::uuid AND "
                               "organization_id = $2::uuid";
-    const char *params[2] = {id, req->org_text};
-    enum rs_err err;
-    PGresult *res;
+    PGresult *res = NULL;
+    enum rs_err err = gw_req_path_id(req, id);
 
-    if ((err = gw_req_path_id(req, id)) != RS_OK)
-        return err;
-    res = rs_db_exec(req->db, sql, 2, params, false, true, &err);
-    if (res && PQntuples(res) != 1)
-        err = rs_errbuf_set(&req->eb, RS_ERR_NOTFOUND, "no webhook endpoint with this id");
-    else if (res && enabled)
+    if (err == RS_OK)
+        err = gw_req_owned_row(req, sql, id, "webhook endpoint", &res);
+    if (err == RS_OK && enabled)
         *enabled = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     PQclear(res);
     return err;
@@ -213,14 +209,11 @@ void wh_handle_endpoint_get(struct gw_req *req)
     static const char sql[] = "SELECT " ENDPOINT_JSON " FROM webhook_endpoints e WHERE "
                               "e.id = $1::uuid AND e.organization_id = $2::uuid";
     char id[RS_UUID_STR_LEN];
-    const char *params[2] = {id, req->org_text};
     PGresult *res = NULL;
-    enum rs_err err = wh_path_endpoint(req, id, NULL);
+    enum rs_err err = gw_req_path_id(req, id);
 
     if (err == RS_OK)
-        res = rs_db_exec(req->db, sql, 2, params, false, true, &err);
-    if (res && PQntuples(res) != 1)
-        err = rs_errbuf_set(&req->eb, RS_ERR_NOTFOUND, "no webhook endpoint with this id");
+        err = gw_req_owned_row(req, sql, id, "webhook endpoint", &res);
     if (err == RS_OK)
         reply_endpoint(req, 200, PQgetvalue(res, 0, 0), NULL);
     else
@@ -273,12 +266,9 @@ static enum rs_err update_endpoint(struct gw_req *req, const char *id,
                              : in->initial_sync_events   ? "true"
                                                          : "false"};
     PGresult *res = NULL;
-    bool was_enabled;
-    enum rs_err err = exec(req, SQL_LOCK, 2, params, &res);
+    enum rs_err err = gw_req_owned_row(req, SQL_LOCK, id, "webhook endpoint", &res);
+    bool was_enabled = err == RS_OK && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 
-    if (res && PQntuples(res) != 1)
-        err = rs_errbuf_set(&req->eb, RS_ERR_NOTFOUND, "no webhook endpoint with this id");
-    was_enabled = res && PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     PQclear(res);
     if (err == RS_OK)
         err = exec(req, SQL_UPDATE, 7, params, out);
