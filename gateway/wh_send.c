@@ -440,9 +440,12 @@ void wh_sender_run(struct wh_sender *s, int timeout_ms, bool *extra_ready, wh_do
     /* slots came free: back to the caller, which starts what waits for them */
     if (collect(s, done, arg) > 0)
         return;
-    if (s->timer_us >= 0 && (s->timer_us - rs_time_mono_us() + 999) / 1000 < wait_ms)
-        wait_ms =
-            s->timer_us > rs_time_mono_us() ? (s->timer_us - rs_time_mono_us() + 999) / 1000 : 0;
+    if (s->timer_us >= 0) { /* no longer than curl's timer (rounded up: never early) */
+        int64_t left_us = s->timer_us - rs_time_mono_us();
+        int64_t timer_ms = left_us > 0 ? (left_us + 999) / 1000 : 0;
+
+        wait_ms = timer_ms < wait_ms ? timer_ms : wait_ms;
+    }
     n = epoll_wait(s->epoll_fd, events, EVENTS_MAX, (int)wait_ms);
     for (int i = 0; i < n; i++)
         on_event(s, &events[i], extra_ready);
